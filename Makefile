@@ -1,0 +1,41 @@
+# churnops: `make repro` runs the pipeline, `make test` runs the tests. Both set up .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DVC_NO_ANALYTICS := 1
+
+.PHONY: setup repro test test-slow lint bench-pipeline clean
+
+setup: $(STAMP)
+
+# Re-install whenever the pinned requirements or the package metadata change.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+repro: setup
+	$(BIN)/dvc repro
+	@echo
+	@$(BIN)/churnops summary
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench-pipeline: setup
+	$(BIN)/python bench/pipeline.py
+
+clean:
+	rm -rf .tmp .pytest_cache .ruff_cache
