@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DVC_NO_ANALYTICS := 1
+# Stage commands in dvc.yaml call `python`: make it the virtual environment's.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: setup repro test test-slow lint bench-pipeline clean
 
