@@ -1,4 +1,4 @@
-"""evaluate: score the deployable pipeline on the held-out test split (the only stage that reads it)."""
+"""evaluate: score the deployable pipeline on the held-out test split (no other stage reads it)."""
 
 from __future__ import annotations
 
@@ -35,8 +35,11 @@ def main() -> None:
     proba = model.predict_proba(rows[list(meta["features"])])[:, 1]
 
     scores = evaluate.headline_metrics(y, proba, threshold)
-    report = {"threshold": threshold, "rows": len(rows),
-              "classes": evaluate.classification_report(y, proba, threshold, spec.labels)}
+    report = {
+        "threshold": threshold,
+        "rows": len(rows),
+        "classes": evaluate.classification_report(y, proba, threshold, spec.labels),
+    }
     confusion = evaluate.confusion_rows(y, proba, threshold, spec.labels)
     roc = evaluate.roc_points(y, proba)
     pr = evaluate.pr_points(y, proba)
@@ -48,12 +51,23 @@ def main() -> None:
         for name, frame in (("confusion.csv", confusion), ("roc.csv", roc), ("pr.csv", pr)):
             out.path(plots_dir / name).write_text(frame.to_csv(index=False, lineterminator="\n"))
         plots.confusion_png(confusion, spec.labels, out.path(figures_dir / "confusion_matrix.png"))
-        plots.curve_png(roc, "fpr", "tpr", title="ROC curve (test)",
-                        label=f"AUC = {scores['roc_auc']:.3f}", diagonal=True,
-                        path=out.path(figures_dir / "roc.png"))
-        plots.curve_png(pr, "recall", "precision", title="Precision-recall curve (test)",
-                        label=f"AP = {scores['pr_auc']:.3f}",
-                        path=out.path(figures_dir / "pr.png"))
+        plots.curve_png(
+            roc,
+            "fpr",
+            "tpr",
+            title="ROC curve (test)",
+            label=f"AUC = {scores['roc_auc']:.3f}",
+            diagonal=True,
+            path=out.path(figures_dir / "roc.png"),
+        )
+        plots.curve_png(
+            pr,
+            "recall",
+            "precision",
+            title="Precision-recall curve (test)",
+            label=f"AP = {scores['pr_auc']:.3f}",
+            path=out.path(figures_dir / "pr.png"),
+        )
 
     print("evaluate: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
 

@@ -37,8 +37,10 @@ def main() -> None:
             features[spec.target] = data.binary_target(rows[spec.target], spec.positive_label)
             out.write_parquet(path, features)
 
-    print(f"featurize: {len(spec.columns)} raw columns -> {len(featurizer.get_feature_names_out())} "
-          f"features; wrote {args.featurizer}")
+    print(
+        f"featurize: {len(spec.columns)} raw columns -> {len(featurizer.get_feature_names_out())} "
+        f"features; wrote {args.featurizer}"
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,9 @@ def main() -> None:
     params = load_params(args.params)
     spec = data.DataSpec.from_params(params)
     seed = get_number(params, "base.seed", integer=True, low=0)
-    test_size = get_number(params, "prepare.test_size", low=0, high=1,
-                           low_inclusive=False, high_inclusive=False)
+    test_size = get_number(
+        params, "prepare.test_size", low=0, high=1, low_inclusive=False, high_inclusive=False
+    )
     expected_sha = get(params, "prepare.sha256", None)
     if expected_sha:
         actual = file_digest(args.raw)
@@ -43,10 +44,15 @@ def main() -> None:
     frame, cleaning = data.clean(raw, spec)
     train, test = data.split(frame, spec.target, test_size=test_size, seed=seed)
     report = quality.quality_report(frame, spec, cleaning)
-    report["split"] = {"train_rows": len(train), "test_rows": len(test),
-                       "test_size": test_size, "seed": seed}
-    table_schema = schema.infer_schema(train, spec.columns, target=spec.target,
-                                       id_column=spec.id_column, labels=spec.labels)
+    report["split"] = {
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "test_size": test_size,
+        "seed": seed,
+    }
+    table_schema = schema.infer_schema(
+        train, spec.columns, target=spec.target, id_column=spec.id_column, labels=spec.labels
+    )
 
     with staged_outputs() as out:
         out.write_parquet(args.train, train)
@@ -55,9 +61,11 @@ def main() -> None:
         out.write_json(args.quality_json, report)
         out.write_text(args.quality_md, quality.quality_markdown(report, title=args.raw))
 
-    print(f"prepare: {len(frame)} rows -> train {len(train)}, test {len(test)}; "
-          f"positive rate {report['positive_rate']:.1%}; "
-          f"{report['missing']['total']} missing values; report {args.quality_md}")
+    print(
+        f"prepare: {len(frame)} rows -> train {len(train)}, test {len(test)}; "
+        f"positive rate {report['positive_rate']:.1%}; "
+        f"{report['missing']['total']} missing values; report {args.quality_md}"
+    )
 
 
 if __name__ == "__main__":

@@ -50,60 +50,122 @@ def main() -> None:
     y = data.binary_target(rows[spec.target], spec.positive_label)
     featurizer = joblib.load(args.featurizer)
 
-    log.info("comparing %d candidates by %d-fold CV (%s) on %d rows", len(candidates),
-             cv.get_n_splits(), scoring, len(rows))
-    pipelines = {n: train.make_pipeline(featurizer, train.build_estimator(n, candidates, seed))
-                 for n in candidates}
+    log.info(
+        "comparing %d candidates by %d-fold CV (%s) on %d rows",
+        len(candidates),
+        cv.get_n_splits(),
+        scoring,
+        len(rows),
+    )
+    pipelines = {
+        n: train.make_pipeline(featurizer, train.build_estimator(n, candidates, seed))
+        for n in candidates
+    }
     results = train.compare(pipelines, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs)
     complexity = {n: candidates[n]["complexity"] for n in candidates}
     selection = train.select(results, complexity, rule)
-    log.info("rule %s: best %s, chose %s (bar %.4f)", rule, selection["best"],
-             selection["chosen"], selection["bar"])
+    log.info(
+        "rule %s: best %s, chose %s (bar %.4f)",
+        rule,
+        selection["best"],
+        selection["chosen"],
+        selection["bar"],
+    )
 
     chosen = selection["chosen"]
-    settings = train.settings_to_try(train.grid_for(chosen, candidates), search=search,
-                                     n_iter=n_iter, seed=seed)
-    log.info("tuning %s: %d setting(s) x %d folds (%s search)", chosen, len(settings),
-             cv.get_n_splits(), search)
+    settings = train.settings_to_try(
+        train.grid_for(chosen, candidates), search=search, n_iter=n_iter, seed=seed
+    )
+    log.info(
+        "tuning %s: %d setting(s) x %d folds (%s search)",
+        chosen,
+        len(settings),
+        cv.get_n_splits(),
+        search,
+    )
     best, tried = train.tune(
-        pipelines[chosen], settings, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs,
+        pipelines[chosen],
+        settings,
+        X,
+        y,
+        cv=cv,
+        scoring=scoring,
+        n_jobs=n_jobs,
         progress=lambda s: tqdm(s, desc=f"tuning {chosen}", unit="setting", leave=False),
     )
     model = pipelines[chosen].set_params(**best["params"]).fit(X, y)
 
-    cv_table = pd.DataFrame([
-        {"candidate": n, "type": candidates[n]["type"], "complexity": complexity[n],
-         "mean": round(r["mean"], 6), "std": round(r["std"], 6), "se": round(r["se"], 6),
-         "eligible": n in selection["eligible"], "chosen": n == chosen}
-        for n, r in results.items()
-    ])
-    tuning_table = pd.DataFrame([
-        {"setting": _describe(t["params"]), "mean": round(t["mean"], 6), "std": round(t["std"], 6),
-         "best": t is best} for t in tried
-    ])
+    cv_table = pd.DataFrame(
+        [
+            {
+                "candidate": n,
+                "type": candidates[n]["type"],
+                "complexity": complexity[n],
+                "mean": round(r["mean"], 6),
+                "std": round(r["std"], 6),
+                "se": round(r["se"], 6),
+                "eligible": n in selection["eligible"],
+                "chosen": n == chosen,
+            }
+            for n, r in results.items()
+        ]
+    )
+    tuning_table = pd.DataFrame(
+        [
+            {
+                "setting": _describe(t["params"]),
+                "mean": round(t["mean"], 6),
+                "std": round(t["std"], 6),
+                "best": t is best,
+            }
+            for t in tried
+        ]
+    )
     cv_report = {
-        "scoring": scoring, "folds": cv.get_n_splits(),
-        "candidates": {n: {"mean": round(r["mean"], 6), "std": round(r["std"], 6),
-                           "se": round(r["se"], 6), "complexity": complexity[n]}
-                       for n, r in results.items()},
+        "scoring": scoring,
+        "folds": cv.get_n_splits(),
+        "candidates": {
+            n: {
+                "mean": round(r["mean"], 6),
+                "std": round(r["std"], 6),
+                "se": round(r["se"], 6),
+                "complexity": complexity[n],
+            }
+            for n, r in results.items()
+        },
         "selection": {**selection, "bar": round(selection["bar"], 6)},
-        "tuned": {"candidate": chosen, "params": _describe(best["params"]),
-                  "mean": round(best["mean"], 6), "std": round(best["std"], 6)},
+        "tuned": {
+            "candidate": chosen,
+            "params": _describe(best["params"]),
+            "mean": round(best["mean"], 6),
+            "std": round(best["std"], 6),
+        },
     }
     estimator_params = {k.removeprefix("model__"): v for k, v in best["params"].items()}
     estimator_params = {**(candidates[chosen].get("params") or {}), **estimator_params}
     schema = read_json(args.schema)
-    versions = {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-                "pandas": pd.__version__, "joblib": joblib.__version__}
+    versions = {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "pandas": pd.__version__,
+        "joblib": joblib.__version__,
+    }
 
     with staged_outputs() as out:
         model_path = out.path(args.model)
         joblib.dump(model, model_path)
         meta = train.model_metadata(
-            model_sha256=file_digest(model_path), train_md5=file_digest(args.train, "md5"),
-            schema=schema, labels=spec.labels, positive_label=str(spec.positive_label),
-            chosen=chosen, candidate_type=candidates[chosen]["type"],
-            estimator_params=estimator_params, cv=best, scoring=scoring, selection=selection,
+            model_sha256=file_digest(model_path),
+            train_md5=file_digest(args.train, "md5"),
+            schema=schema,
+            labels=spec.labels,
+            positive_label=str(spec.positive_label),
+            chosen=chosen,
+            candidate_type=candidates[chosen]["type"],
+            estimator_params=estimator_params,
+            cv=best,
+            scoring=scoring,
+            selection=selection,
             versions=versions,
         )
         out.write_json(args.meta, meta)
@@ -111,12 +173,17 @@ def main() -> None:
         out.path(args.cv_csv).write_text(cv_table.to_csv(index=False, lineterminator="\n"))
         out.path(args.tuning_csv).write_text(tuning_table.to_csv(index=False, lineterminator="\n"))
 
-    print(f"train: chose {chosen} by rule {rule} (best was {selection['best']}); tuned CV "
-          f"{scoring} {best['mean']:.4f} ± {best['std']:.4f}; wrote {args.model}")
+    print(
+        f"train: chose {chosen} by rule {rule} (best was {selection['best']}); tuned CV "
+        f"{scoring} {best['mean']:.4f} ± {best['std']:.4f}; wrote {args.model}"
+    )
 
 
 def _describe(setting: dict) -> str:
-    return ", ".join(f"{k.removeprefix('model__')}={v}" for k, v in sorted(setting.items())) or "defaults"
+    return (
+        ", ".join(f"{k.removeprefix('model__')}={v}" for k, v in sorted(setting.items()))
+        or "defaults"
+    )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,12 @@ def summary(root: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="churnops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    show = commands.add_parser("summary", help="print the headline metrics and where the reports are")
-    show.add_argument("--root", type=Path, default=Path("."), help="project folder (holds dvc.yaml)")
+    show = commands.add_parser(
+        "summary", help="print the headline metrics and where the reports are"
+    )
+    show.add_argument(
+        "--root", type=Path, default=Path("."), help="project folder (holds dvc.yaml)"
+    )
     args = parser.parse_args(argv)
     if args.command == "summary":
         if not (args.root / "dvc.yaml").is_file():

@@ -40,16 +40,23 @@ class DataSpec:
         columns = check_column_spec(self.columns)
         object.__setattr__(self, "columns", columns)
         object.__setattr__(self, "numeric", [c for c, k in columns.items() if k == "numeric"])
-        object.__setattr__(self, "categorical", [c for c, k in columns.items() if k == "categorical"])
+        object.__setattr__(
+            self, "categorical", [c for c, k in columns.items() if k == "categorical"]
+        )
         for name in (self.target, self.id_column):
             if name is not None and name in columns:
-                raise DataError(f"column '{name}' is the target or id and must not be in prepare.columns")
+                raise DataError(
+                    f"column '{name}' is the target or id and must not be in prepare.columns"
+                )
         if str(self.positive_label) == str(self.negative_label):
             raise DataError(
-                f"base.positive_label and base.negative_label must differ, got {self.positive_label!r} twice"
+                f"base.positive_label and base.negative_label must differ, "
+                f"got {self.positive_label!r} twice"
             )
         if not 0 <= self.coerce_tolerance < 1:
-            raise DataError(f"prepare.coerce_tolerance must be in [0, 1), got {self.coerce_tolerance!r}")
+            raise DataError(
+                f"prepare.coerce_tolerance must be in [0, 1), got {self.coerce_tolerance!r}"
+            )
 
     @property
     def labels(self) -> list[str]:
@@ -97,15 +104,21 @@ def clean(raw: pd.DataFrame, spec: DataSpec) -> tuple[pd.DataFrame, dict[str, An
     ordered = ([spec.id_column] if spec.id_column else []) + list(spec.columns) + [spec.target]
     for name, counts in coercions.items():
         if counts["blank"] or counts["non_numeric"]:
-            log.info("column %s: %d blank and %d non-numeric values became missing",
-                     name, counts["blank"], counts["non_numeric"])
+            log.info(
+                "column %s: %d blank and %d non-numeric values became missing",
+                name,
+                counts["blank"],
+                counts["non_numeric"],
+            )
     return frame[ordered].reset_index(drop=True), {"coerced_to_missing": coercions}
 
 
 def check_target(target: pd.Series, spec: DataSpec) -> pd.Series:
     """Return the target as text, checked to hold exactly the two declared labels."""
     if target.isna().any():
-        raise DataError(f"target column '{spec.target}' has {int(target.isna().sum())} missing values")
+        raise DataError(
+            f"target column '{spec.target}' has {int(target.isna().sum())} missing values"
+        )
     text = as_categorical_text(target.to_frame(), [target.name])[target.name]
     counts = text.value_counts()
     unknown = {str(k): int(v) for k, v in counts.items() if k not in spec.labels}
@@ -116,7 +129,7 @@ def check_target(target: pd.Series, spec: DataSpec) -> pd.Series:
         )
     if len(counts) < 2:
         raise DataError(
-            f"target column '{spec.target}' has one class only: {dict(counts.astype(int))}; "
+            f"target column '{spec.target}' has one class only: {_counts(counts)}; "
             f"need both of {spec.labels}"
         )
     return text
@@ -149,9 +162,14 @@ def split(
     smallest = int(frame[target].value_counts().min())
     if smallest < 2:
         raise DataError(
-            f"target column '{target}' has a class with {smallest} row(s); a stratified split needs 2"
+            f"target column '{target}' has a class with {smallest} row(s); "
+            "a stratified split needs 2"
         )
     train, test = train_test_split(
         frame, test_size=test_size, stratify=frame[target], random_state=seed
     )
     return train.reset_index(drop=True), test.reset_index(drop=True)
+
+
+def _counts(counts: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in counts.items()}

@@ -15,7 +15,11 @@ _DIGITS = 6
 
 def check_threshold(threshold: float) -> float:
     """Return a decision threshold strictly between 0 and 1."""
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold < 1:
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float)
+        or not 0 < threshold < 1
+    ):
         raise ParamsError(f"evaluate.threshold must be a number in (0, 1), got {threshold!r}")
     return float(threshold)
 
@@ -47,8 +51,9 @@ def classification_report(
 ) -> dict[str, Any]:
     """Per-class precision/recall/F1/support at the threshold, with label names."""
     pred = (proba >= threshold).astype(int)
-    report = metrics.classification_report(y, pred, labels=[0, 1], target_names=labels,
-                                           output_dict=True, zero_division=0)
+    report = metrics.classification_report(
+        y, pred, labels=[0, 1], target_names=labels, output_dict=True, zero_division=0
+    )
     return _rounded(report)
 
 
@@ -60,9 +65,10 @@ def _rounded(value: Any) -> Any:
     return value
 
 
-def confusion_rows(y: np.ndarray, proba: np.ndarray, threshold: float,
-                   labels: list[str]) -> pd.DataFrame:
-    """One row per test example (actual, predicted label), the shape DVC's confusion template reads."""
+def confusion_rows(
+    y: np.ndarray, proba: np.ndarray, threshold: float, labels: list[str]
+) -> pd.DataFrame:
+    """One row per example (actual and predicted label): what DVC's confusion template reads."""
     pred = (proba >= threshold).astype(int)
     names = np.asarray(labels, dtype=object)
     return pd.DataFrame({"actual": names[y], "predicted": names[pred]})
@@ -77,8 +83,9 @@ def roc_points(y: np.ndarray, proba: np.ndarray) -> pd.DataFrame:
 def pr_points(y: np.ndarray, proba: np.ndarray) -> pd.DataFrame:
     """Precision-recall curve points (recall, precision, threshold)."""
     precision, recall, thresholds = metrics.precision_recall_curve(y, proba, drop_intermediate=True)
-    return _points({"recall": recall, "precision": precision,
-                    "threshold": np.append(thresholds, 1.0)})
+    return _points(
+        {"recall": recall, "precision": precision, "threshold": np.append(thresholds, 1.0)}
+    )
 
 
 def _points(columns: dict[str, np.ndarray]) -> pd.DataFrame:

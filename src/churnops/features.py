@@ -6,6 +6,7 @@ object turns raw rows into model inputs at training, evaluation and serving time
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -56,7 +57,9 @@ def check_recipes(recipes: Sequence[Mapping[str, Any]], columns: Mapping[str, st
         for column in _inputs(recipe):
             if column not in known:
                 raise ParamsError(f"{where} uses column {column!r}, which is not a known column")
-            wanted = "categorical" if kind == "group_relative" and column == recipe["group"] else None
+            wanted = (
+                "categorical" if kind == "group_relative" and column == recipe["group"] else None
+            )
             if kind == "count_equal":
                 continue
             if (wanted or "numeric") != known[column]:
@@ -66,9 +69,12 @@ def check_recipes(recipes: Sequence[Mapping[str, Any]], columns: Mapping[str, st
                 )
         if kind == "bin":
             edges = recipe["edges"]
-            if (not isinstance(edges, list) or not edges
-                    or any(isinstance(e, bool) or not isinstance(e, int | float) for e in edges)
-                    or sorted(set(edges)) != list(edges)):
+            if (
+                not isinstance(edges, list)
+                or not edges
+                or any(isinstance(e, bool) or not isinstance(e, int | float) for e in edges)
+                or sorted(set(edges)) != list(edges)
+            ):
                 raise ParamsError(f"{where}.edges must be increasing numbers, got {edges!r}")
         known[name] = made
 
@@ -117,7 +123,10 @@ class FeatureRecipes(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         check_is_fitted(self, "group_means_")
+        # None (e.g. JSON null) and NaN both mean missing; the imputers downstream only see NaN.
         out = X.copy()
+        for name in out.select_dtypes(include="object").columns:
+            out[name] = out[name].where(out[name].notna(), np.nan)
         for recipe in self.recipes:
             out[recipe["name"]] = self._make(recipe, out)
         return out
@@ -153,7 +162,7 @@ class FeatureRecipes(TransformerMixin, BaseEstimator):
 def _bin(values: pd.Series, edges: list[float]) -> pd.Series:
     bounds = [-np.inf, *edges, np.inf]
     labels = [f"le_{_num(edges[0])}"]
-    labels += [f"{_num(a)}_{_num(b)}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    labels += [f"{_num(a)}_{_num(b)}" for a, b in itertools.pairwise(edges)]
     labels += [f"gt_{_num(edges[-1])}"]
     binned = pd.cut(values, bins=bounds, labels=labels, right=True)
     return binned.astype(object).where(binned.notna(), np.nan)
@@ -163,9 +172,7 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def build_featurizer(
-    columns: Mapping[str, str], settings: Mapping[str, Any]
-) -> Pipeline:
+def build_featurizer(columns: Mapping[str, str], settings: Mapping[str, Any]) -> Pipeline:
     """Build the (unfitted) featurizer from the declared columns and the `featurize` params.
 
     Returns:
@@ -193,8 +200,9 @@ def build_featurizer(
 
     numeric_steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy=impute))]
     if degree > 1:
-        numeric_steps.append(("poly", PolynomialFeatures(degree=degree, interaction_only=True,
-                                                         include_bias=False)))
+        numeric_steps.append(
+            ("poly", PolynomialFeatures(degree=degree, interaction_only=True, include_bias=False))
+        )
     if SCALERS[scale] is not None:
         numeric_steps.append(("scale", SCALERS[scale]()))
     categorical_steps = [

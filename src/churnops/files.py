@@ -45,8 +45,13 @@ def read_table(path: str | Path, *, as_text: bool = False) -> pd.DataFrame:
         raise InputFileError(f"{path}: the file is empty (0 bytes)")
     try:
         if suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str if as_text else None, keep_default_na=False,
-                                na_values=[""], skipinitialspace=False)
+            frame = pd.read_csv(
+                path,
+                dtype=str if as_text else None,
+                keep_default_na=False,
+                na_values=[""],
+                skipinitialspace=False,
+            )
         else:
             frame = pd.read_parquet(path)
     except pd.errors.EmptyDataError as exc:
@@ -110,7 +115,9 @@ class StagedOutputs:
                 raise FileNotFoundError(f"output {final} was staged but never written")
         for final, temp in self._targets.items():
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temp, final) if _same_device(temp, final.parent) else shutil.move(temp, final)
+            os.replace(temp, final) if _same_device(temp, final.parent) else shutil.move(
+                temp, final
+            )
 
 
 def _same_device(a: Path, b: Path) -> bool:

@@ -82,7 +82,9 @@ def get_number(
     if too_low or too_high:
         lo = "" if low is None else f"{'[' if low_inclusive else '('}{low}"
         hi = "" if high is None else f"{high}{']' if high_inclusive else ')'}"
-        raise ParamsError(f"params key '{key}' must be in {lo or '(-inf'}, {hi or 'inf)'}, got {value!r}")
+        raise ParamsError(
+            f"params key '{key}' must be in {lo or '(-inf'}, {hi or 'inf)'}, got {value!r}"
+        )
     return value
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # non-interactive: figures go to files, never to a screen
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 # No software version or date inside the files, so the same data gives the same bytes.
 _PNG_METADATA = {"Software": None}
@@ -24,12 +24,19 @@ def _save(fig: plt.Figure, path: str | Path) -> None:
 def confusion_png(rows: pd.DataFrame, labels: list[str], path: str | Path) -> None:
     """Confusion matrix heat map with counts."""
     matrix = pd.crosstab(rows["actual"], rows["predicted"]).reindex(
-        index=labels, columns=labels, fill_value=0)
+        index=labels, columns=labels, fill_value=0
+    )
     fig, ax = plt.subplots(figsize=(4.5, 4))
     ax.imshow(matrix.to_numpy(), cmap="Blues")
     for (i, j), n in np.ndenumerate(matrix.to_numpy()):
-        ax.text(j, i, str(n), ha="center", va="center",
-                color="white" if n > matrix.to_numpy().max() / 2 else "black")
+        ax.text(
+            j,
+            i,
+            str(n),
+            ha="center",
+            va="center",
+            color="white" if n > matrix.to_numpy().max() / 2 else "black",
+        )
     ax.set_xticks(range(len(labels)), labels)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("predicted")
@@ -38,8 +45,16 @@ def confusion_png(rows: pd.DataFrame, labels: list[str], path: str | Path) -> No
     _save(fig, path)
 
 
-def curve_png(points: pd.DataFrame, x: str, y: str, *, title: str, label: str,
-              path: str | Path, diagonal: bool = False) -> None:
+def curve_png(
+    points: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    title: str,
+    label: str,
+    path: str | Path,
+    diagonal: bool = False,
+) -> None:
     """A single curve (ROC or precision-recall)."""
     fig, ax = plt.subplots(figsize=(4.5, 4))
     ax.plot(points[x], points[y], label=label)

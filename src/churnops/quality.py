@@ -11,9 +11,7 @@ from churnops.data import DataSpec
 _SAMPLES = 5
 
 
-def quality_report(
-    frame: pd.DataFrame, spec: DataSpec, cleaning: dict[str, Any]
-) -> dict[str, Any]:
+def quality_report(frame: pd.DataFrame, spec: DataSpec, cleaning: dict[str, Any]) -> dict[str, Any]:
     """Summarise the cleaned rows as plain JSON-ready values.
 
     Args:
@@ -28,7 +26,7 @@ def quality_report(
     return {
         "rows": len(frame),
         "columns": len(frame.columns),
-        "duplicate_rows": int(frame[features + [spec.target]].duplicated().sum()),
+        "duplicate_rows": int(frame[[*features, spec.target]].duplicated().sum()),
         "missing": {
             "total": int(missing.sum()),
             "by_column": {c: int(n) for c, n in missing.items() if n},
@@ -79,23 +77,35 @@ def quality_markdown(report: dict[str, Any], *, title: str) -> str:
             lines.append(f"| {column} | {n} | {n / report['rows']:.2%} |")
     else:
         lines.append("No missing values.")
-    coerced = {c: v for c, v in report["coerced_to_missing"].items() if v["blank"] or v["non_numeric"]}
+    coerced = {
+        c: v for c, v in report["coerced_to_missing"].items() if v["blank"] or v["non_numeric"]
+    }
     if coerced:
         lines += ["", "Numeric-like text turned into missing values while cleaning:", ""]
         for column, v in coerced.items():
             examples = f" (e.g. {v['examples']})" if v["examples"] else ""
-            lines.append(f"- `{column}`: {v['blank']} blank, {v['non_numeric']} non-numeric{examples}")
+            lines.append(
+                f"- `{column}`: {v['blank']} blank, {v['non_numeric']} non-numeric{examples}"
+            )
     lines += ["", "## Column types", "| column | kind |", "|---|---|"]
     lines += [f"| {c} | {k} |" for c, k in report["dtypes"].items()]
     if report["numeric_summary"]:
         stats = ["count", "mean", "std", "min", "25%", "50%", "75%", "max"]
-        lines += ["", "## Numeric summary", "| column | " + " | ".join(stats) + " |",
-                  "|---|" + "---:|" * len(stats)]
+        lines += [
+            "",
+            "## Numeric summary",
+            "| column | " + " | ".join(stats) + " |",
+            "|---|" + "---:|" * len(stats),
+        ]
         for column, row in report["numeric_summary"].items():
             lines.append(f"| {column} | " + " | ".join(_fmt(row[s]) for s in stats) + " |")
     if report["categorical"]:
-        lines += ["", "## Categorical cardinality", "| column | distinct | most frequent values |",
-                  "|---|---:|---|"]
+        lines += [
+            "",
+            "## Categorical cardinality",
+            "| column | distinct | most frequent values |",
+            "|---|---:|---|",
+        ]
         for column, entry in report["categorical"].items():
             top = ", ".join(f"{k} ({v})" for k, v in entry["top"].items())
             lines.append(f"| {column} | {entry['cardinality']} | {top} |")

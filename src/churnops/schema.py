@@ -46,7 +46,9 @@ def check_columns(
     if missing:
         hints = []
         for name in missing:
-            close = difflib.get_close_matches(name, extra, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(name, extra, n=1, cutoff=0.5)
+            if not close and len(missing) == len(extra) == 1:
+                close = extra
             if close:
                 hints.append(f"'{name}' (renamed to '{close[0]}'?)")
             else:
@@ -132,10 +134,14 @@ def check_not_empty(frame: pd.DataFrame, columns: list[str]) -> None:
 
 
 def infer_schema(
-    train: pd.DataFrame, columns: Mapping[str, str], *, target: str, id_column: str | None,
+    train: pd.DataFrame,
+    columns: Mapping[str, str],
+    *,
+    target: str,
+    id_column: str | None,
     labels: list[str],
 ) -> dict[str, Any]:
-    """Describe each feature of the training split: kind, dtype, categories or range, missing share."""
+    """Describe each training feature: kind, dtype, categories or range, missing share."""
     features: dict[str, Any] = {}
     for name, kind in columns.items():
         column = train[name]

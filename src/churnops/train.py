@@ -37,8 +37,9 @@ ENSEMBLES = ("soft_voting", "stacking")
 def _svm(params: dict[str, Any], seed: int) -> BaseEstimator:
     # SVC(probability=True) is deprecated in scikit-learn 1.9; calibrate a plain SVC instead.
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
-    return CalibratedClassifierCV(SVC(random_state=seed, **params), method="sigmoid",
-                                  cv=folds, ensemble=False)
+    return CalibratedClassifierCV(
+        SVC(random_state=seed, **params), method="sigmoid", cv=folds, ensemble=False
+    )
 
 
 # candidate type -> (factory(params, seed), prefix that grid keys need inside the estimator)
@@ -47,24 +48,33 @@ ESTIMATORS: dict[str, tuple[Callable[[dict[str, Any], int], BaseEstimator], str]
     "knn": (lambda p, s: KNeighborsClassifier(**p), ""),
     "svm": (_svm, "estimator__"),
     "random_forest": (lambda p, s: RandomForestClassifier(random_state=s, n_jobs=1, **p), ""),
-    "hist_gradient_boosting": (lambda p, s: HistGradientBoostingClassifier(random_state=s, **p), ""),
+    "hist_gradient_boosting": (
+        lambda p, s: HistGradientBoostingClassifier(random_state=s, **p),
+        "",
+    ),
 }
 
 
 def check_candidates(candidates: Mapping[str, Any]) -> None:
     """Validate `train.candidates`: types, complexities, params and grids, ensemble members."""
     if not isinstance(candidates, Mapping) or not candidates:
-        raise ParamsError(f"train.candidates must map names to candidate settings, got {candidates!r}")
+        raise ParamsError(
+            f"train.candidates must map names to candidate settings, got {candidates!r}"
+        )
     for name, cfg in candidates.items():
         where = f"train.candidates.{name}"
         if not isinstance(cfg, Mapping):
             raise ParamsError(f"{where} must be a mapping, got {cfg!r}")
         kind = cfg.get("type")
         if kind not in ESTIMATORS and kind not in ENSEMBLES:
-            raise ParamsError(f"{where}.type must be one of {[*ESTIMATORS, *ENSEMBLES]}, got {kind!r}")
+            raise ParamsError(
+                f"{where}.type must be one of {[*ESTIMATORS, *ENSEMBLES]}, got {kind!r}"
+            )
         complexity = cfg.get("complexity")
         if isinstance(complexity, bool) or not isinstance(complexity, int | float):
-            raise ParamsError(f"{where}.complexity must be a number (lower = simpler), got {complexity!r}")
+            raise ParamsError(
+                f"{where}.complexity must be a number (lower = simpler), got {complexity!r}"
+            )
         for key in ("params", "grid"):
             if not isinstance(cfg.get(key) or {}, Mapping):
                 raise ParamsError(f"{where}.{key} must be a mapping, got {cfg.get(key)!r}")
@@ -74,7 +84,9 @@ def check_candidates(candidates: Mapping[str, Any]) -> None:
         if kind in ENSEMBLES:
             members = cfg.get("members")
             if not isinstance(members, list) or len(members) < 2:
-                raise ParamsError(f"{where}.members must list at least two candidates, got {members!r}")
+                raise ParamsError(
+                    f"{where}.members must list at least two candidates, got {members!r}"
+                )
             for member in members:
                 if member not in candidates or candidates[member].get("type") in ENSEMBLES:
                     raise ParamsError(
@@ -91,8 +103,9 @@ def build_estimator(name: str, candidates: Mapping[str, Any], seed: int) -> Base
         if cfg["type"] == "soft_voting":
             return VotingClassifier(members, voting="soft", **params)
         folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-        return StackingClassifier(members, final_estimator=LogisticRegression(random_state=seed),
-                                  cv=folds, **params)
+        return StackingClassifier(
+            members, final_estimator=LogisticRegression(random_state=seed), cv=folds, **params
+        )
     factory, _ = ESTIMATORS[cfg["type"]]
     try:
         return factory(params, seed)
@@ -124,18 +137,26 @@ def check_scoring(scoring: str) -> str:
     try:
         get_scorer(scoring)
     except (ValueError, TypeError) as exc:
-        raise ParamsError(f"train.scoring must be a scikit-learn scorer name, got {scoring!r}") from exc
+        raise ParamsError(
+            f"train.scoring must be a scikit-learn scorer name, got {scoring!r}"
+        ) from exc
     return scoring
 
 
 def cross_validate_pipeline(
-    pipeline: Pipeline, X: pd.DataFrame, y: np.ndarray, *, cv: StratifiedKFold, scoring: str,
+    pipeline: Pipeline,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    cv: StratifiedKFold,
+    scoring: str,
     n_jobs: int,
 ) -> dict[str, Any]:
     """Score one pipeline by k-fold CV: fold scores, mean, std, standard error, fit time."""
     start = time.perf_counter()
-    result = cross_validate(pipeline, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs,
-                            error_score="raise")
+    result = cross_validate(
+        pipeline, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs, error_score="raise"
+    )
     scores = result["test_score"]
     return {
         "mean": float(np.mean(scores)),
@@ -147,16 +168,31 @@ def cross_validate_pipeline(
 
 
 def compare(
-    pipelines: Mapping[str, Pipeline], X: pd.DataFrame, y: np.ndarray, *, cv: StratifiedKFold,
-    scoring: str, n_jobs: int,
+    pipelines: Mapping[str, Pipeline],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    cv: StratifiedKFold,
+    scoring: str,
+    n_jobs: int,
 ) -> dict[str, dict[str, Any]]:
     """Cross-validate every candidate on the same folds, logging each as it finishes."""
     results = {}
     for i, (name, pipeline) in enumerate(pipelines.items(), start=1):
-        results[name] = cross_validate_pipeline(pipeline, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs)
+        results[name] = cross_validate_pipeline(
+            pipeline, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs
+        )
         r = results[name]
-        log.info("[%d/%d] %-22s %s %.4f ± %.4f  (%.1f s)", i, len(pipelines), name, scoring,
-                 r["mean"], r["std"], r["seconds"])
+        log.info(
+            "[%d/%d] %-22s %s %.4f ± %.4f  (%.1f s)",
+            i,
+            len(pipelines),
+            name,
+            scoring,
+            r["mean"],
+            r["std"],
+            r["seconds"],
+        )
     return results
 
 
@@ -181,8 +217,13 @@ def select(
         bar = results[best]["mean"] - results[best]["se"]
         eligible = [n for n in results if results[n]["mean"] >= bar]
     chosen = min(eligible, key=lambda n: (complexity[n], -results[n]["mean"]))
-    return {"rule": rule, "best": best, "chosen": chosen, "bar": bar,
-            "eligible": sorted(eligible, key=lambda n: complexity[n])}
+    return {
+        "rule": rule,
+        "best": best,
+        "chosen": chosen,
+        "bar": bar,
+        "eligible": sorted(eligible, key=lambda n: complexity[n]),
+    }
 
 
 def settings_to_try(
@@ -200,8 +241,15 @@ def settings_to_try(
 
 
 def tune(
-    pipeline: Pipeline, settings: list[dict[str, Any]], X: pd.DataFrame, y: np.ndarray, *,
-    cv: StratifiedKFold, scoring: str, n_jobs: int, progress: Callable[[Any], Any] = iter,
+    pipeline: Pipeline,
+    settings: list[dict[str, Any]],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    cv: StratifiedKFold,
+    scoring: str,
+    n_jobs: int,
+    progress: Callable[[Any], Any] = iter,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Cross-validate each setting on the same folds; return the best setting and all results.
 
@@ -211,16 +259,30 @@ def tune(
     rows = []
     for setting in progress(settings):
         candidate = clone(pipeline).set_params(**setting)
-        rows.append({"params": setting,
-                     **cross_validate_pipeline(candidate, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs)})
+        rows.append(
+            {
+                "params": setting,
+                **cross_validate_pipeline(candidate, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs),
+            }
+        )
     best = max(rows, key=lambda r: r["mean"])
     return best, rows
 
 
 def model_metadata(
-    *, model_sha256: str, train_md5: str, schema: Mapping[str, Any], labels: list[str],
-    positive_label: str, chosen: str, candidate_type: str, estimator_params: Mapping[str, Any],
-    cv: Mapping[str, Any], scoring: str, selection: Mapping[str, Any], versions: Mapping[str, str],
+    *,
+    model_sha256: str,
+    train_md5: str,
+    schema: Mapping[str, Any],
+    labels: list[str],
+    positive_label: str,
+    chosen: str,
+    candidate_type: str,
+    estimator_params: Mapping[str, Any],
+    cv: Mapping[str, Any],
+    scoring: str,
+    selection: Mapping[str, Any],
+    versions: Mapping[str, str],
 ) -> dict[str, Any]:
     """Everything a consumer of `model.joblib` needs to trust and use it (no timestamps)."""
     return {
@@ -232,10 +294,17 @@ def model_metadata(
         "candidate": chosen,
         "candidate_type": candidate_type,
         "params": {k: _plain(v) for k, v in estimator_params.items()},
-        "cv": {"scoring": scoring, "mean": round(cv["mean"], 6), "std": round(cv["std"], 6),
-               "folds": len(cv["scores"])},
-        "selection": {"rule": selection["rule"], "chosen": selection["chosen"],
-                      "best": selection["best"]},
+        "cv": {
+            "scoring": scoring,
+            "mean": round(cv["mean"], 6),
+            "std": round(cv["std"], 6),
+            "folds": len(cv["scores"]),
+        },
+        "selection": {
+            "rule": selection["rule"],
+            "chosen": selection["chosen"],
+            "best": selection["best"],
+        },
         "versions": dict(versions),
     }
 

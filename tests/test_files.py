@@ -1,0 +1,96 @@
+import json
+
+import pandas as pd
+import pytest
+
+from churnops.files import InputFileError, dumps_json, file_digest, read_table, staged_outputs
+
+
+def test_read_table_csv_as_text_keeps_codes_and_blanks(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"a,b,c\r\n01,None, \r\n2,x,\r\n")
+    frame = read_table(path, as_text=True)
+    assert frame["a"].tolist() == ["01", "2"]
+    assert frame["b"].tolist() == ["None", "x"]  # "None" is a category, not missing
+    assert frame["c"].iloc[0] == " "
+    assert pd.isna(frame["c"].iloc[1])
+
+
+def test_read_table_parquet_round_trip(tmp_path):
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"x": [1.0, 2.0], "y": ["a", "b"]}).to_parquet(path, index=False)
+    assert read_table(path).shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "the file is empty"),
+        ("header.csv", b"a,b\n", "0 data rows"),
+        ("blank.csv", b"\n\n", "no header and no rows"),
+        ("bad.parquet", b"not parquet at all", "cannot be read as parquet"),
+        ("data.xlsx", b"x", "unknown file type '.xlsx'"),
+        ("binary.csv", b"a,b\n\xff\xfe\x00\x81,1\n", "cannot be read as csv"),
+    ],
+)
+def test_read_table_rejects_bad_files(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputFileError, match=message):
+        read_table(path, as_text=True)
+
+
+def test_read_table_missing_file(tmp_path):
+    with pytest.raises(InputFileError, match="no such file"):
+        read_table(tmp_path / "none.csv")
+
+
+def test_file_digest(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"abc")
+    assert file_digest(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert file_digest(path, "md5") == "900150983cd24fb0d6963f7d28e17f72"
+
+
+def test_dumps_json_is_stable_and_strict():
+    assert dumps_json({"b": 1, "a": [1.5]}) == '{\n  "a": [\n    1.5\n  ],\n  "b": 1\n}\n'
+    with pytest.raises(ValueError, match="Out of range float"):
+        dumps_json({"x": float("nan")})
+
+
+def test_staged_outputs_moves_all_on_success(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with staged_outputs() as out:
+        out.write_json("a/one.json", {"x": 1})
+        out.write_text("b/two.txt", "hi\n")
+        assert not (tmp_path / "a" / "one.json").exists()
+    assert json.loads((tmp_path / "a" / "one.json").read_text()) == {"x": 1}
+    assert (tmp_path / "b" / "two.txt").read_text() == "hi\n"
+    assert list((tmp_path / ".tmp").iterdir()) == []
+
+
+def test_staged_outputs_leaves_nothing_on_failure(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def failing_stage():
+        with staged_outputs() as out:
+            out.write_json("a/one.json", {"x": 1})
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        failing_stage()
+    assert not (tmp_path / "a").exists()
+    assert list((tmp_path / ".tmp").iterdir()) == []
+
+
+def test_staged_outputs_rejects_a_path_never_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def forgetful_stage():
+        with staged_outputs() as out:
+            out.write_text("ok.txt", "x")
+            out.path("missing.txt")
+
+    with pytest.raises(FileNotFoundError, match="never written"):
+        forgetful_stage()
+    assert not (tmp_path / "ok.txt").exists()
