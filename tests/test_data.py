@@ -52,6 +52,10 @@ def test_spec_validation():
         DataSpec("y", "x", "x", None, cols)
     with pytest.raises(DataError, match="'y' is the target or id"):
         DataSpec("y", "1", "0", None, {"y": "numeric"})
+    with pytest.raises(
+        DataError, match=r"base\.positive_label must be text or an integer, got True"
+    ):
+        DataSpec("y", True, "No", None, cols)
     with pytest.raises(DataError, match="coerce_tolerance must be in"):
         DataSpec("y", "1", "0", None, cols, coerce_tolerance=1.5)
 

@@ -60,3 +60,17 @@ def test_project_params_load():
 
     params = load_params(ROOT / "params.yaml")
     assert set(params) >= {"base", "prepare", "featurize", "train", "evaluate"}
+
+
+def test_yes_and_no_stay_strings_as_dvc_writes_them(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(
+        "base:\n  positive_label: Yes\n  negative_label: no\n  flag: true\n  off: off\n"
+    )
+    params = load_params(path)
+    assert params["base"] == {
+        "positive_label": "Yes",
+        "negative_label": "no",
+        "flag": True,
+        "off": "off",
+    }

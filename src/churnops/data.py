@@ -48,6 +48,12 @@ class DataSpec:
                 raise DataError(
                     f"column '{name}' is the target or id and must not be in prepare.columns"
                 )
+        for key, label in (("positive", self.positive_label), ("negative", self.negative_label)):
+            if isinstance(label, bool) or not isinstance(label, str | int):
+                raise DataError(
+                    f"base.{key}_label must be text or an integer, got {label!r} "
+                    "(quote labels such as 'Yes' in YAML)"
+                )
         if str(self.positive_label) == str(self.negative_label):
             raise DataError(
                 f"base.positive_label and base.negative_label must differ, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,24 @@ class ParamsError(ValueError):
 
 
 _MISSING = object()
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans: only true/false, not yes/no/on/off.
+
+    DVC rewrites params.yaml in YAML 1.2 (e.g. after `dvc exp run -S`), leaving labels such as
+    Yes/No unquoted; YAML 1.1 would read them back as booleans.
+    """
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
@@ -28,7 +47,7 @@ def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
     except OSError as exc:
         raise ParamsError(f"cannot read params file {path}: {exc.strerror}") from exc
     try:
-        params = yaml.safe_load(text)
+        params = yaml.load(text, Loader=_Yaml12Loader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ParamsError(f"params file {path} is not valid YAML: {exc}") from exc
     if not isinstance(params, dict):

@@ -1,0 +1,149 @@
+"""End-to-end: the real `dvc repro` in a temporary git repository, on a stratified sample of
+Telco and on a made-up data set of another shape configured by params alone."""
+
+from __future__ import annotations
+
+import json
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnops.files import file_digest
+from tests.conftest import TELCO
+from tests.pipeline_repo import commit, make_repo, project_params, run, small_training
+
+pytestmark = pytest.mark.e2e
+
+METRICS = ("reports/evaluate/metrics.json", "reports/train/cv_results.json")
+HEADLINE = {"roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier"}
+
+
+@pytest.fixture(scope="module")
+def telco_repo(tmp_path_factory):
+    raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False)
+    sample = raw.groupby("Churn", group_keys=False).sample(frac=600 / len(raw), random_state=0)
+    params = small_training(project_params())
+    params["prepare"]["sha256"] = None
+    repo = make_repo(tmp_path_factory.mktemp("telco") / "repo", sample, "sample.csv", params)
+    run(repo, "dvc", "repro")
+    commit(repo, "first run")
+    return repo
+
+
+def _read(repo, path):
+    return json.loads((repo / path).read_text())
+
+
+def test_repro_writes_every_output(telco_repo):
+    repo = telco_repo
+    assert set(_read(repo, "reports/evaluate/metrics.json")) == HEADLINE
+    for path in (
+        "data/prepared/train.parquet",
+        "data/prepared/schema.json",
+        "reports/prepare/data_quality.md",
+        "models/featurizer.joblib",
+        "data/features/train.parquet",
+        "reports/train/cv_results.csv",
+        "reports/evaluate/plots/roc.csv",
+        "reports/evaluate/figures/roc.png",
+        "reports/evaluate/classification_report.json",
+    ):
+        assert (repo / path).is_file(), path
+    meta = _read(repo, "models/model_meta.json")
+    assert meta["model_sha256"] == file_digest(repo / "models/model.joblib")
+    assert meta["train_data_md5"] == file_digest(repo / "data/prepared/train.parquet", "md5")
+    assert "timestamp" not in json.dumps(meta).lower()
+    cv = _read(repo, "reports/train/cv_results.json")
+    assert cv["selection"]["chosen"] == meta["candidate"]
+    assert set(cv["candidates"]) == {
+        "logistic_regression",
+        "knn",
+        "svm",
+        "random_forest",
+        "gradient_boosting",
+        "soft_voting",
+    }
+    assert "Data and pipelines are up to date" in run(repo, "dvc", "status").stdout
+    assert "Stage 'train' didn't change, skipping" in run(repo, "dvc", "repro").stdout
+
+
+def test_model_takes_raw_rows(telco_repo):
+    model = joblib.load(telco_repo / "models/model.joblib")
+    rows = pd.read_parquet(telco_repo / "data/prepared/test.parquet")
+    proba = model.predict_proba(rows)[:, 1]
+    assert proba.shape == (len(rows),)
+    assert np.all((proba >= 0) & (proba <= 1))
+
+
+def test_forced_rerun_reproduces_every_committed_file(telco_repo):
+    run(telco_repo, "dvc", "repro", "--force")
+    diff = run(telco_repo, "git", "diff", "--stat", check=False)
+    assert diff.stdout == "", diff.stdout
+
+
+def test_experiment_then_metrics_diff(telco_repo):
+    run(telco_repo, "dvc", "exp", "run", "-S", "train.cv_folds=4")
+    shown = run(telco_repo, "dvc", "exp", "show", "--json").stdout
+    assert "cv_folds" in shown
+    diff = json.loads(run(telco_repo, "dvc", "metrics", "diff", "--json").stdout)
+    assert diff["reports/train/cv_results.json"]["folds"] == {"old": 3, "new": 4, "diff": 1}
+
+
+def _made_up_accounts(n: int = 500) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    age = rng.integers(18, 80, n)
+    segment = rng.choice(["retail", "sme", "private"], n)
+    balance = rng.gamma(2.0, 5000.0, n).round(2)
+    products = rng.integers(1, 5, n)
+    logit = -1.5 + 0.05 * (age - 45) - 0.8 * (segment == "private") + 0.6 * (products == 1)
+    exited = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return pd.DataFrame(
+        {
+            "account": [f"A{i}" for i in range(n)],
+            "age": age,
+            "segment": segment,
+            "balance": balance,
+            "products": products,
+            "exited": exited,
+        }
+    )
+
+
+def test_another_data_set_runs_by_params_alone(tmp_path):
+    params = small_training(project_params())
+    params["base"].update(target="exited", positive_label=1, negative_label=0, id_column="account")
+    params["prepare"].update(
+        sha256=None,
+        columns={
+            "age": "numeric",
+            "segment": "categorical",
+            "balance": "numeric",
+            "products": "numeric",
+        },
+    )
+    params["featurize"]["recipes"] = [
+        {"kind": "bin", "name": "age_band", "column": "age", "edges": [30, 50, 65]},
+        {"kind": "log", "name": "log_balance", "column": "balance"},
+        {
+            "kind": "ratio",
+            "name": "balance_per_product",
+            "numerator": "balance",
+            "denominator": "products",
+        },
+        {
+            "kind": "group_relative",
+            "name": "balance_vs_segment",
+            "column": "balance",
+            "group": "segment",
+        },
+    ]
+    repo = make_repo(tmp_path / "repo", _made_up_accounts(), "accounts.parquet", params)
+    run(repo, "dvc", "repro")
+    metrics = _read(repo, "reports/evaluate/metrics.json")
+    assert set(metrics) == HEADLINE
+    assert metrics["roc_auc"] > 0.6
+    schema = _read(repo, "data/prepared/schema.json")
+    assert schema["target"] == {"name": "exited", "labels": ["0", "1"]}
+    assert schema["features"]["segment"]["categories"] == ["private", "retail", "sme"]
