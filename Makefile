@@ -36,8 +36,15 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench-pipeline: setup
-	$(BIN)/python bench/pipeline.py
+# The PyCaret baseline needs its own environment (it pins scikit-learn 1.4 and numpy 1.x).
+PYCARET_VENV := .venv-pycaret
+$(PYCARET_VENV)/.installed: bench/requirements-pycaret.txt
+	@test -x $(PYCARET_VENV)/bin/python || $(PYTHON) -m venv $(PYCARET_VENV)
+	$(PYCARET_VENV)/bin/python -m pip install --quiet -r bench/requirements-pycaret.txt
+	@touch $@
+
+bench-pipeline: setup $(PYCARET_VENV)/.installed
+	$(BIN)/python bench/pipeline.py --pycaret-python $(PYCARET_VENV)/bin/python
 
 clean:
 	rm -rf .tmp .pytest_cache .ruff_cache
