@@ -8,6 +8,7 @@ import logging
 import platform
 
 import joblib
+import numpy as np
 import pandas as pd
 import sklearn
 from tqdm import tqdm
@@ -145,8 +146,10 @@ def main() -> None:
     estimator_params = {**(candidates[chosen].get("params") or {}), **estimator_params}
     schema = read_json(args.schema)
     versions = {
-        "python": platform.python_version(),
+        # python as major.minor: a patch release changes no result, so the metadata stays put
+        "python": ".".join(platform.python_version_tuple()[:2]),
         "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
         "pandas": pd.__version__,
         "joblib": joblib.__version__,
     }
