@@ -13,7 +13,7 @@ import pandas as pd
 import sklearn
 from tqdm import tqdm
 
-from churnops import data, train
+from churnops import business, data, train
 from churnops.files import file_digest, read_json, read_table, staged_outputs
 from churnops.params import get, get_number, load_params
 from churnops.stage import run
@@ -32,6 +32,8 @@ def main() -> None:
     parser.add_argument("--cv-json", required=True)
     parser.add_argument("--cv-csv", required=True)
     parser.add_argument("--tuning-csv", required=True)
+    parser.add_argument("--threshold-json", required=True)
+    parser.add_argument("--profit-csv", required=True)
     args = parser.parse_args()
 
     params = load_params(args.params)
@@ -95,6 +97,7 @@ def main() -> None:
         progress=lambda s: tqdm(s, desc=f"tuning {chosen}", unit="setting", leave=False),
     )
     model = pipelines[chosen].set_params(**best["params"]).fit(X, y)
+    threshold, profit = _decision_threshold(params, model, X, y, cv=cv, n_jobs=n_jobs)
 
     cv_table = pd.DataFrame(
         [
@@ -168,11 +171,14 @@ def main() -> None:
             estimator_params=estimator_params,
             cv=best,
             scoring=scoring,
+            threshold=threshold,
             selection=selection,
             versions=versions,
         )
         out.write_json(args.meta, meta)
         out.write_json(args.cv_json, cv_report)
+        out.write_json(args.threshold_json, threshold)
+        out.path(args.profit_csv).write_text(profit.to_csv(index=False, lineterminator="\n"))
         out.path(args.cv_csv).write_text(cv_table.to_csv(index=False, lineterminator="\n"))
         out.path(args.tuning_csv).write_text(tuning_table.to_csv(index=False, lineterminator="\n"))
 
@@ -180,6 +186,42 @@ def main() -> None:
         f"train: chose {chosen} by rule {rule} (best was {selection['best']}); tuned CV "
         f"{scoring} {best['mean']:.4f} ± {best['std']:.4f}; wrote {args.model}"
     )
+
+
+def _decision_threshold(params, model, X, y, *, cv, n_jobs) -> tuple[dict, pd.DataFrame]:
+    """Choose the threshold of highest expected profit on out-of-fold training predictions;
+    without a `business` section, fall back to evaluate.threshold."""
+    settings = get(params, "business", None)
+    if not settings:
+        value = get_number(params, "evaluate.threshold", low=0, high=1)
+        log.info("no business section: decision threshold is evaluate.threshold = %s", value)
+        empty = pd.DataFrame(
+            columns=[
+                "threshold",
+                "expected_profit",
+                "profit_per_customer",
+                "precision",
+                "recall",
+                "flagged_share",
+            ]
+        )
+        return {"value": value, "source": "evaluate.threshold (no business section)"}, empty
+    economics = business.Economics.from_params(settings)
+    grid = business.thresholds(settings.get("thresholds"))
+    proba = train.out_of_fold_proba(model, X, y, cv=cv, n_jobs=n_jobs)
+    curve = business.profit_curve(y, proba, economics, grid)
+    value = business.choose_threshold(curve)
+    chosen = business.impact(y, proba, value, economics)
+    log.info(
+        "decision threshold %.2f: expected profit %.0f on the training rows out of fold",
+        value,
+        chosen["expected_savings"],
+    )
+    return {
+        "value": value,
+        "source": "max expected profit on out-of-fold training predictions",
+        "out_of_fold": chosen,
+    }, curve
 
 
 def _describe(setting: dict) -> str:

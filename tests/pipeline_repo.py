@@ -54,6 +54,8 @@ def small_training(params: dict[str, Any]) -> dict[str, Any]:
     for cfg in candidates.values():
         if cfg["type"] in ("soft_voting", "stacking"):
             cfg["grid"] = {}
+    params["evaluate"].update(bootstrap_samples=50, permutation_repeats=2)
+    params["evaluate"]["learning_curve"]["train_sizes"] = [0.5, 1.0]
     return params
 
 

@@ -65,8 +65,24 @@ def test_repro_writes_every_output(telco_repo):
         "gradient_boosting",
         "soft_voting",
     }
+    diagnostics = _read(repo, "reports/evaluate/diagnostics.json")
+    assert diagnostics["learning_curve"]["verdict"] in ("balanced", "high bias", "high variance")
+    assert set(_read(repo, "reports/evaluate/fairness.json")["groups"]) == {
+        "gender",
+        "SeniorCitizen",
+        "Partner",
+    }
     assert "Data and pipelines are up to date" in run(repo, "dvc", "status").stdout
     assert "Stage 'train' didn't change, skipping" in run(repo, "dvc", "repro").stdout
+
+
+def test_decision_threshold_is_the_out_of_fold_profit_maximum(telco_repo):
+    meta = _read(telco_repo, "models/model_meta.json")
+    curve = pd.read_csv(telco_repo / "reports/train/profit_oof.csv")
+    best = curve.loc[curve["expected_profit"].idxmax(), "threshold"]
+    assert meta["decision_threshold"]["value"] == pytest.approx(best)
+    assert "out-of-fold" in meta["decision_threshold"]["source"]
+    assert _read(telco_repo, "reports/evaluate/business.json")["threshold"] == pytest.approx(best)
 
 
 def test_model_takes_raw_rows(telco_repo):
@@ -139,6 +155,8 @@ def test_another_data_set_runs_by_params_alone(tmp_path):
             "group": "segment",
         },
     ]
+    params.update(problem=None, business=None)
+    params["fairness"]["groups"] = []
     repo = make_repo(tmp_path / "repo", _made_up_accounts(), "accounts.parquet", params)
     run(repo, "dvc", "repro")
     metrics = _read(repo, "reports/evaluate/metrics.json")
@@ -147,3 +165,7 @@ def test_another_data_set_runs_by_params_alone(tmp_path):
     schema = _read(repo, "data/prepared/schema.json")
     assert schema["target"] == {"name": "exited", "labels": ["0", "1"]}
     assert schema["features"]["segment"]["categories"] == ["private", "retail", "sme"]
+    # without business economics or fairness groups those parts say so rather than fail
+    assert "not assessed" in _read(repo, "reports/evaluate/business.json")["note"]
+    assert "not assessed" in _read(repo, "reports/evaluate/fairness.json")["note"]
+    assert _read(repo, "models/model_meta.json")["decision_threshold"]["value"] == 0.5

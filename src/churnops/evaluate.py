@@ -90,3 +90,34 @@ def pr_points(y: np.ndarray, proba: np.ndarray) -> pd.DataFrame:
 
 def _points(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame({k: np.round(v.astype(float), _DIGITS) for k, v in columns.items()})
+
+
+def bootstrap_intervals(
+    y: np.ndarray,
+    proba: np.ndarray,
+    threshold: float,
+    *,
+    samples: int,
+    seed: int,
+    confidence: float,
+) -> dict[str, list[float]]:
+    """Percentile bootstrap intervals of the headline metrics (resampling test rows)."""
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 10:
+        raise ParamsError(f"evaluate.bootstrap_samples must be an integer >= 10, got {samples!r}")
+    if not 0 < confidence < 1:
+        raise ParamsError(f"evaluate.confidence must be in (0, 1), got {confidence!r}")
+    rng = np.random.default_rng(seed)
+    names = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier")
+    draws: dict[str, list[float]] = {k: [] for k in names}
+    for _ in range(samples):
+        idx = rng.integers(0, len(y), len(y))
+        if len(np.unique(y[idx])) < 2:
+            continue
+        scores = headline_metrics(y[idx], proba[idx], threshold)
+        for k in names:
+            draws[k].append(scores[k])
+    tail = (1 - confidence) / 2 * 100
+    return {
+        k: [round(float(v), _DIGITS) for v in np.percentile(draws[k], [tail, 100 - tail])]
+        for k in names
+    }

@@ -68,3 +68,98 @@ def curve_png(
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right" if diagonal else "lower left")
     _save(fig, path)
+
+
+def calibration_png(points: pd.DataFrame, brier: float, path: str | Path) -> None:
+    """Reliability diagram: observed churn rate against mean predicted probability per bin."""
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    ax.plot(points["mean_predicted"], points["fraction_positive"], marker="o", label="model")
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("observed positive rate")
+    ax.set_title(f"Calibration (test), Brier = {brier:.3f}")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    _save(fig, path)
+
+
+def learning_curve_png(
+    points: pd.DataFrame, *, scoring: str, verdict: str, path: str | Path
+) -> None:
+    """Training and validation score against training-set size, with ±1 std bands."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for column, label in (("train_score", "training"), ("validation_score", "validation")):
+        std = points[column.replace("score", "std")]
+        ax.plot(points["train_size"], points[column], marker="o", label=label)
+        ax.fill_between(
+            points["train_size"], points[column] - std, points[column] + std, alpha=0.15
+        )
+    ax.set_xlabel("training rows")
+    ax.set_ylabel(scoring)
+    ax.set_title(f"Learning curve: {verdict}")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    _save(fig, path)
+
+
+def bars_png(
+    table: pd.DataFrame,
+    *,
+    label: str,
+    value: str,
+    title: str,
+    xlabel: str,
+    path: str | Path,
+    error: str | None = None,
+    top: int = 15,
+) -> None:
+    """Horizontal bars of the `top` largest values, largest at the top."""
+    shown = table.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(6, 0.3 * len(shown) + 1.2))
+    ax.barh(
+        shown[label].astype(str),
+        shown[value],
+        xerr=None if error is None else shown[error],
+        color="#4C72B0",
+    )
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    _save(fig, path)
+
+
+def profit_png(curve: pd.DataFrame, threshold: float, *, title: str, path: str | Path) -> None:
+    """Expected profit per customer against the decision threshold, the chosen one marked."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.plot(curve["threshold"], curve["profit_per_customer"])
+    ax.axvline(threshold, color="firebrick", linestyle="--", label=f"chosen {threshold:.2f}")
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xlabel("decision threshold")
+    ax.set_ylabel("expected profit per customer")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right")
+    _save(fig, path)
+
+
+def fairness_png(rates: pd.DataFrame, path: str | Path) -> None:
+    """Selection rate, TPR and FPR per value of each group column, with bootstrap intervals."""
+    columns = list(dict.fromkeys(rates["group"]))
+    fig, axes = plt.subplots(1, len(columns), figsize=(4 * len(columns), 3.6), squeeze=False)
+    metrics = ("selection_rate", "tpr", "fpr")
+    for ax, column in zip(axes[0], columns, strict=True):
+        part = rates[rates["group"] == column]
+        x = np.arange(len(part))
+        for i, metric in enumerate(metrics):
+            values = part[metric].to_numpy(dtype=float)
+            low = values - part[f"{metric}_low"].to_numpy(dtype=float)
+            high = part[f"{metric}_high"].to_numpy(dtype=float) - values
+            ax.bar(
+                x + (i - 1) * 0.27, values, width=0.27, yerr=[low, high], capsize=2, label=metric
+            )
+        ax.set_xticks(x, part["value"].astype(str))
+        ax.set_ylim(0, 1)
+        ax.set_title(column)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][0].legend(loc="upper left", fontsize=8)
+    _save(fig, path)

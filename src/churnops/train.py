@@ -21,7 +21,13 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import get_scorer
-from sklearn.model_selection import ParameterGrid, ParameterSampler, StratifiedKFold, cross_validate
+from sklearn.model_selection import (
+    ParameterGrid,
+    ParameterSampler,
+    StratifiedKFold,
+    cross_val_predict,
+    cross_validate,
+)
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
@@ -269,6 +275,16 @@ def tune(
     return best, rows
 
 
+def out_of_fold_proba(
+    pipeline: Pipeline, X: pd.DataFrame, y: np.ndarray, *, cv: StratifiedKFold, n_jobs: int
+) -> np.ndarray:
+    """Positive-class probability of every training row from a model that never saw that row:
+    what the decision threshold is chosen on (never the test split)."""
+    return cross_val_predict(clone(pipeline), X, y, cv=cv, method="predict_proba", n_jobs=n_jobs)[
+        :, 1
+    ]
+
+
 def model_metadata(
     *,
     model_sha256: str,
@@ -281,6 +297,7 @@ def model_metadata(
     estimator_params: Mapping[str, Any],
     cv: Mapping[str, Any],
     scoring: str,
+    threshold: Mapping[str, Any],
     selection: Mapping[str, Any],
     versions: Mapping[str, str],
 ) -> dict[str, Any]:
@@ -300,6 +317,7 @@ def model_metadata(
             "std": round(cv["std"], 6),
             "folds": len(cv["scores"]),
         },
+        "decision_threshold": dict(threshold),
         "selection": {
             "rule": selection["rule"],
             "chosen": selection["chosen"],
