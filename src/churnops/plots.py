@@ -163,3 +163,72 @@ def fairness_png(rates: pd.DataFrame, path: str | Path) -> None:
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].legend(loc="upper left", fontsize=8)
     _save(fig, path)
+
+
+def _grid(n: int, cols: int = 3, size: tuple[float, float] = (4.2, 3.0)):
+    rows = max(1, -(-n // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, axes.ravel()
+
+
+def histograms_png(
+    frame: pd.DataFrame,
+    numeric: list[str],
+    y: np.ndarray,
+    labels: list[str],
+    path: str | Path,
+    bins: int = 30,
+) -> None:
+    """One histogram per numeric column, the two classes overlaid."""
+    fig, axes = _grid(len(numeric))
+    for ax, column in zip(axes, numeric, strict=False):
+        values = frame[column].to_numpy(dtype=float)
+        edges = np.histogram_bin_edges(values[~np.isnan(values)], bins=bins)
+        for cls, label in enumerate(labels):
+            ax.hist(values[(y == cls) & ~np.isnan(values)], bins=edges, alpha=0.6, label=label)
+        ax.set_title(column)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    _save(fig, path)
+
+
+def category_png(rates: dict[str, list[dict]], path: str | Path, positive: str) -> None:
+    """Per categorical column: bars of counts per category, each labelled with its positive rate."""
+    fig, axes = _grid(len(rates), size=(4.6, 3.2))
+    for ax, (column, rows) in zip(axes, rates.items(), strict=False):
+        table = pd.DataFrame(rows)
+        bars = ax.bar(range(len(table)), table["count"], color="#4C72B0")
+        for bar, rate in zip(bars, table["positive_rate"], strict=True):
+            ax.annotate(
+                f"{rate:.0%}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
+        ax.set_xticks(
+            range(len(table)),
+            [str(v)[:14] for v in table["value"]],
+            rotation=30,
+            ha="right",
+            fontsize=7,
+        )
+        ax.set_title(f"{column} (label: {positive} rate)", fontsize=9)
+        ax.margins(y=0.15)
+    _save(fig, path)
+
+
+def heatmap_png(matrix: pd.DataFrame, title: str, path: str | Path) -> None:
+    """A correlation matrix with its values written in the cells."""
+    n = len(matrix)
+    fig, ax = plt.subplots(figsize=(1.1 * n + 2.5, 0.9 * n + 1.8))
+    image = ax.imshow(matrix.to_numpy(dtype=float), cmap="RdBu_r", vmin=-1, vmax=1)
+    for (i, j), value in np.ndenumerate(matrix.to_numpy(dtype=float)):
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(n), matrix.columns, rotation=30, ha="right")
+    ax.set_yticks(range(n), matrix.index)
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    _save(fig, path)
