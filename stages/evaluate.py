@@ -70,7 +70,9 @@ def main() -> None:
         y, proba, get(params, "evaluate.calibration_bins")
     )
     impact, profit = _business(params, y, proba, decision, meta)
-    fair = _fairness(params, test, y, proba, decision, samples=samples, seed=seed)
+    fair = _fairness(
+        params, test, y, proba, decision, samples=samples, seed=seed, confidence=confidence
+    )
     fair_rates = fairness.rates_table(fair)
 
     log.info("diagnosing on the training split: learning curve, CV strategies")
@@ -177,7 +179,7 @@ def _business(params, y, proba, decision, meta) -> tuple[dict, pd.DataFrame]:
     }, curve
 
 
-def _fairness(params, rows, y, proba, decision, *, samples, seed) -> dict:
+def _fairness(params, rows, y, proba, decision, *, samples, seed, confidence) -> dict:
     settings = get(params, "fairness", None) or {}
     groups = list(settings.get("groups") or [])
     unknown = [g for g in groups if g not in rows.columns]
@@ -195,7 +197,15 @@ def _fairness(params, rows, y, proba, decision, *, samples, seed) -> dict:
         for k in ("max_demographic_parity_difference", "max_equalized_odds_difference")
     }
     return fairness.assess(
-        rows, y, proba, decision, groups=groups, limits=limits, samples=samples, seed=seed
+        rows,
+        y,
+        proba,
+        decision,
+        groups=groups,
+        limits=limits,
+        samples=samples,
+        seed=seed,
+        confidence=confidence,
     )
 
 

@@ -55,3 +55,20 @@ def raw() -> pd.DataFrame:
 @pytest.fixture
 def telco() -> pd.DataFrame:
     return pd.read_csv(TELCO, dtype=str, keep_default_na=False, na_values=[""])
+
+
+@pytest.fixture(scope="session")
+def telco_repo(tmp_path_factory):
+    """A temporary git + DVC repository in which `dvc repro` has run on a stratified 600-row
+    sample of Telco with small grids, and the results are committed (shared by the end-to-end
+    and report tests: the pipeline runs once per session)."""
+    from tests.pipeline_repo import commit, make_repo, project_params, run, small_training
+
+    raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False)
+    sample = raw.groupby("Churn", group_keys=False).sample(frac=600 / len(raw), random_state=0)
+    params = small_training(project_params())
+    params["prepare"]["sha256"] = None
+    repo = make_repo(tmp_path_factory.mktemp("telco") / "repo", sample, "sample.csv", params)
+    run(repo, "dvc", "repro")
+    commit(repo, "first run")
+    return repo

@@ -11,25 +11,12 @@ import pandas as pd
 import pytest
 
 from churnops.files import file_digest
-from tests.conftest import TELCO
-from tests.pipeline_repo import commit, make_repo, project_params, run, small_training
+from tests.pipeline_repo import make_repo, project_params, run, small_training
 
 pytestmark = pytest.mark.e2e
 
 METRICS = ("reports/evaluate/metrics.json", "reports/train/cv_results.json")
 HEADLINE = {"roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier"}
-
-
-@pytest.fixture(scope="module")
-def telco_repo(tmp_path_factory):
-    raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False)
-    sample = raw.groupby("Churn", group_keys=False).sample(frac=600 / len(raw), random_state=0)
-    params = small_training(project_params())
-    params["prepare"]["sha256"] = None
-    repo = make_repo(tmp_path_factory.mktemp("telco") / "repo", sample, "sample.csv", params)
-    run(repo, "dvc", "repro")
-    commit(repo, "first run")
-    return repo
 
 
 def _read(repo, path):

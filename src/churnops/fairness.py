@@ -68,15 +68,26 @@ def assess(
     limits: Mapping[str, float],
     samples: int,
     seed: int,
+    confidence: float = 0.95,
 ) -> dict[str, Any]:
     """Rates per value of each group column, the parity gaps, and flags where a gap exceeds its
     limit. Flags are reported, never raised."""
-    report: dict[str, Any] = {"threshold": threshold, "limits": dict(limits), "groups": {}}
+    report: dict[str, Any] = {
+        "threshold": threshold,
+        "limits": dict(limits),
+        "confidence": confidence,
+        "groups": {},
+    }
     for column in groups:
         values = rows[column].astype(str).to_numpy()
         by_value = {
             value: group_rates(
-                y[values == value], proba[values == value], threshold, samples=samples, seed=seed
+                y[values == value],
+                proba[values == value],
+                threshold,
+                samples=samples,
+                seed=seed,
+                confidence=confidence,
             )
             for value in sorted(set(values))
         }

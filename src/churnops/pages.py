@@ -96,6 +96,11 @@ def table(rows: pd.DataFrame | Sequence[Mapping[str, Any]], *, digits: int = 4) 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def from_markdown(text: str) -> str:
-    """Markdown (headings, tables, lists) as HTML."""
-    return _markdown.markdown(text, extensions=["tables"], output_format="html")
+def from_markdown(text: str, *, demote: int = 0) -> str:
+    """Markdown (headings, tables, lists) as HTML, headings moved `demote` levels down so an
+    embedded document sits under the page's own section headings."""
+    out = _markdown.markdown(text, extensions=["tables"], output_format="html")
+    for level in range(6 - demote, 0, -1):
+        target = min(level + demote, 6)
+        out = out.replace(f"<h{level}>", f"<h{target}>").replace(f"</h{level}>", f"</h{target}>")
+    return out

@@ -1,0 +1,316 @@
+"""The model card (Markdown), written only from the pipeline's own outputs and params: purpose,
+data, selection rationale, performance with intervals, business threshold, fairness,
+limitations, monitoring, versions and hashes. No number in it is typed by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+RULES = {
+    "one_standard_error": (
+        "the simplest candidate (lowest complexity) whose mean CV score is within "
+        "one standard error of the best mean"
+    ),
+    "best": "the candidate with the highest mean CV score",
+}
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def _ci(intervals: Mapping[str, list[float]], key: str) -> str:
+    low, high = intervals[key]
+    return f"[{low:.3f}, {high:.3f}]"
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def purpose(problem: Mapping[str, Any] | None) -> list[str]:
+    lines = ["## Purpose and intended use", ""]
+    if not problem:
+        return [
+            *lines,
+            "The `problem` section of params is empty: purpose and intended use are "
+            "not stated. State them before this model is used.",
+            "",
+        ]
+    labels = {
+        "statement": "Business problem",
+        "ml_task": "ML task",
+        "current_churn_rate": "Current churn rate",
+        "target_churn_rate": "Target churn rate",
+        "revenue_at_stake": "Revenue at stake",
+        "intended_use": "Intended use",
+        "out_of_scope": "Out of scope",
+    }
+    for key, label in labels.items():
+        if key in problem and problem[key] is not None:
+            value = problem[key]
+            shown = _pct(value) if key.endswith("_rate") and isinstance(value, float) else value
+            lines.append(f"- **{label}:** {shown}")
+    if problem.get("success_metrics"):
+        lines.append(f"- **Success metrics:** {', '.join(map(str, problem['success_metrics']))}")
+    return [*lines, ""]
+
+
+def data_section(
+    quality: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    source: Mapping[str, Any],
+    recipes: list[Mapping[str, Any]],
+) -> list[str]:
+    balance = ", ".join(
+        f"{k}: {v['count']:,} ({v['share']:.1%})" for k, v in quality["class_balance"].items()
+    )
+    coerced = [
+        f"`{c}` {v['blank']} blank + {v['non_numeric']} non-numeric"
+        for c, v in quality["coerced_to_missing"].items()
+        if v["blank"] or v["non_numeric"]
+    ]
+    split = quality["split"]
+    numeric = [n for n, f in schema["features"].items() if f["kind"] == "numeric"]
+    categorical = [n for n, f in schema["features"].items() if f["kind"] == "categorical"]
+    lines = [
+        "## Data",
+        "",
+        f"- **Source:** `{source['path']}` (sha256 `{source['sha256'] or 'not checked'}`)",
+        f"- **Rows:** {quality['rows']:,}; {quality['duplicate_rows']} duplicate rows ignoring "
+        f"the id; {quality['missing']['total']:,} missing values",
+        f"- **Target `{schema['target']['name']}`:** {balance}",
+        f"- **Split:** {split['train_rows']:,} train / {split['test_rows']:,} "
+        f"test, stratified, seed {split['seed']}; the test split is read by the "
+        "evaluate stage only",
+        f"- **Features:** {len(numeric)} numeric ({', '.join(numeric)}), {len(categorical)} "
+        f"categorical ({', '.join(categorical)})",
+        f"- **Cleaning:** numeric-like text coerced to numbers; became missing: "
+        f"{'; '.join(coerced) or 'none'}",
+        "- **Preprocessing** (fitted on train only): derived features "
+        + (", ".join(f"`{r['name']}` ({r['kind']})" for r in recipes) or "none")
+        + "; median/constant imputation, scaling, one-hot encoding with unknown categories ignored",
+        "",
+    ]
+    return lines
+
+
+def selection_section(cv: Mapping[str, Any]) -> list[str]:
+    sel = cv["selection"]
+    rows = [
+        [
+            name,
+            f"{c['mean']:.4f} ± {c['std']:.4f}",
+            c["complexity"],
+            "yes" if name in sel["eligible"] else "no",
+            "**chosen**" if name == sel["chosen"] else "",
+        ]
+        for name, c in sorted(cv["candidates"].items(), key=lambda kv: kv[1]["complexity"])
+    ]
+    tuned = cv["tuned"]
+    return [
+        "## Algorithm selection",
+        "",
+        f"{len(cv['candidates'])} candidates were compared by {cv['folds']}-fold stratified "
+        f"cross-validation on the training split ({cv['scoring']}). Rule `{sel['rule']}`: "
+        f"{RULES.get(sel['rule'], sel['rule'])}. Best mean: `{sel['best']}`; bar {sel['bar']:.4f}; "
+        f"chosen: `{sel['chosen']}`.",
+        "",
+        *_table(
+            ["candidate", f"CV {cv['scoring']} (mean ± std)", "complexity", "within the bar", ""],
+            rows,
+        ),
+        "",
+        f"Tuned `{tuned['candidate']}` ({tuned['params']}): CV {cv['scoring']} "
+        f"{tuned['mean']:.4f} ± {tuned['std']:.4f}.",
+        "",
+    ]
+
+
+def performance_section(
+    metrics: Mapping[str, float], intervals: Mapping[str, Any], diagnostics: Mapping[str, Any]
+) -> list[str]:
+    ci = intervals["intervals"]
+    level = f"{intervals['confidence']:.0%}"
+    rows = [[k, f"{metrics[k]:.4f}", _ci(ci, k) if k in ci else ""] for k in metrics]
+    lc = diagnostics["learning_curve"]
+    strategies = diagnostics["cv_strategies"]
+    return [
+        "## Performance on the held-out test split",
+        "",
+        f"At threshold {intervals['threshold']}; {level} bootstrap intervals over "
+        f"{intervals['samples']} resamples of the test rows.",
+        "",
+        *_table(["metric", "value", f"{level} interval"], rows),
+        "",
+        f"- **Learning curve:** {lc['verdict']} (train {lc['train_score']:.3f}, validation "
+        f"{lc['validation_score']:.3f} at {lc['train_size']:,} rows; rules: gap > "
+        f"{lc['rules']['high_variance_gap']} is high variance, both < "
+        f"{lc['rules']['high_bias_below']} is high bias)",
+        "- **CV strategies:** "
+        + ", ".join(f"{k} {v['mean']:.4f} ± {v['std']:.4f}" for k, v in strategies.items()),
+        f"- **Calibration:** Brier score {diagnostics['calibration']['brier']:.4f}",
+        "",
+    ]
+
+
+def business_section(impact: Mapping[str, Any]) -> list[str]:
+    lines = ["## Business threshold", ""]
+    if "note" in impact:
+        return [*lines, f"Decision threshold {impact['threshold']}: {impact['note']}.", ""]
+    return [
+        *lines,
+        f"The decision threshold **{impact['threshold']:.2f}** maximises the expected profit of a "
+        f"retention campaign on out-of-fold predictions of the training split; "
+        "serving uses it. On the test split:",
+        "",
+        f"- {impact['flagged']:,} of {impact['customers']:,} customers flagged "
+        f"({_pct(impact['flagged_share'])});",
+        f"- **{_pct(impact['precision'])} of flagged customers actually churn** (precision); "
+        f"{_pct(impact['recall'])} of churners are flagged (recall);",
+        f"- expected savings {impact['expected_savings']:,.0f} "
+        f"({impact['expected_savings_per_customer']:.2f} per customer), against "
+        f"{impact['savings_if_everyone_offered']:,.0f} when every customer gets the offer.",
+        "",
+    ]
+
+
+def fairness_section(fair: Mapping[str, Any]) -> list[str]:
+    lines = ["## Fairness and bias", ""]
+    if not fair["groups"]:
+        return [*lines, f"{fair.get('note', 'No groups assessed')}.", ""]
+    limits = fair["limits"]
+    lines += [
+        f"At the decision threshold {fair['threshold']}; limits: demographic-parity "
+        f"difference {limits['max_demographic_parity_difference']}, equalized-odds "
+        f"difference {limits['max_equalized_odds_difference']}. Flags are reported, not "
+        "blocking.",
+        "",
+    ]
+    rows = []
+    for column, group in fair["groups"].items():
+        rows.append(
+            [
+                column,
+                group["demographic_parity_difference"],
+                group["equalized_odds_difference"],
+                group["roc_auc_difference"],
+                ", ".join(group["flags"]) or "none",
+            ]
+        )
+    lines += _table(
+        ["group", "demographic parity diff", "equalized odds diff", "ROC-AUC diff", "flags"], rows
+    )
+    lines += ["", f"Per group value ({fair['confidence']:.0%} bootstrap intervals):", ""]
+    rows = []
+    for column, group in fair["groups"].items():
+        for value, r in group["by_value"].items():
+            rows.append(
+                [
+                    column,
+                    value,
+                    r["count"],
+                    _rate(r, "selection_rate"),
+                    _rate(r, "tpr"),
+                    _rate(r, "fpr"),
+                    _rate(r, "roc_auc"),
+                ]
+            )
+    lines += _table(["group", "value", "n", "selection rate", "TPR", "FPR", "ROC-AUC"], rows)
+    return [*lines, ""]
+
+
+def _rate(r: Mapping[str, Any], key: str) -> str:
+    if r[key] is None:
+        return "n/a"
+    low, high = r[f"{key}_ci"]
+    return f"{r[key]:.3f} [{low:.3f}, {high:.3f}]" if low is not None else f"{r[key]:.3f}"
+
+
+def limitations(
+    quality: Mapping[str, Any],
+    fair: Mapping[str, Any],
+    diagnostics: Mapping[str, Any],
+    top_inputs: list[str],
+) -> list[str]:
+    lines = [
+        "## Limitations and risks",
+        "",
+        f"- Trained on one snapshot of {quality['rows']:,} customers; behaviour on customers "
+        "unlike them (new products, markets, price plans) is unknown.",
+        f"- The classes are imbalanced (positive rate {_pct(quality['positive_rate'])}): "
+        "accuracy flatters the model; read precision and recall at the decision threshold.",
+        "- The model is correlational: a high score says who tends to churn, not why, nor "
+        "what an offer will change.",
+        f"- It leans most on {', '.join(top_inputs)} (permutation importance); a shift in "
+        "these inputs moves its scores most.",
+    ]
+    if fair.get("flagged_groups"):
+        lines.append(
+            f"- Parity gaps above the limits for: {', '.join(fair['flagged_groups'])}; "
+            "review before the score drives decisions about these groups."
+        )
+    verdict = diagnostics["learning_curve"]["verdict"]
+    if verdict != "balanced":
+        lines.append(f"- Learning-curve verdict: {verdict}.")
+    return [*lines, ""]
+
+
+def monitoring(schema: Mapping[str, Any], threshold: float) -> list[str]:
+    return [
+        "## Monitoring and maintenance",
+        "",
+        "- Validate every scored row against `data/prepared/schema.json` "
+        f"({len(schema['features'])} features: types, categories, ranges); count unseen "
+        "categories and out-of-range values.",
+        "- Compare each production batch with the training data (per-feature drift tests and "
+        "effect sizes) and the score distribution with the training scores.",
+        f"- When outcomes arrive, track precision and recall at the decision threshold "
+        f"{threshold} against the figures above.",
+        "- Retrain (`dvc repro` on refreshed data) when performance degrades, inputs drift, "
+        "the model ages past its review date, or enough new labelled data accrues; compare the "
+        "candidate with `dvc metrics diff` before promoting it.",
+        "",
+    ]
+
+
+def versions(meta: Mapping[str, Any], source: Mapping[str, Any]) -> list[str]:
+    lines = [
+        "## Versions and hashes",
+        "",
+        f"- Model `models/model.joblib` sha256 `{meta['model_sha256']}`",
+        f"- Training data md5 `{meta['train_data_md5']}`",
+        f"- Raw data `{source['path']}` sha256 `{source['sha256'] or 'not checked'}`",
+        f"- Estimator `{meta['candidate']}` ({meta['candidate_type']}), params `{meta['params']}`",
+    ]
+    lines += [f"- {name} {version}" for name, version in sorted(meta["versions"].items())]
+    return [*lines, ""]
+
+
+def render(outputs: Mapping[str, Any]) -> str:
+    """The model card from the pipeline outputs (see stages/report.py for the keys)."""
+    meta = outputs["meta"]
+    top = [r["feature"] for r in outputs["permutation"][:3]]
+    lines = [
+        f"# Model card: {meta['candidate']} churn model",
+        "",
+        f"Model `{meta['model_sha256'][:12]}`, predicting `{outputs['schema']['target']['name']}`"
+        f" = `{meta['positive_label']}`. Generated by the pipeline from its own outputs; "
+        "do not edit by hand.",
+        "",
+    ]
+    lines += purpose(outputs["problem"])
+    lines += data_section(
+        outputs["quality"], outputs["schema"], outputs["source"], outputs["recipes"]
+    )
+    lines += selection_section(outputs["cv"])
+    lines += performance_section(outputs["metrics"], outputs["intervals"], outputs["diagnostics"])
+    lines += business_section(outputs["business"])
+    lines += fairness_section(outputs["fairness"])
+    lines += limitations(outputs["quality"], outputs["fairness"], outputs["diagnostics"], top)
+    lines += monitoring(outputs["schema"], meta["decision_threshold"]["value"])
+    lines += versions(meta, outputs["source"])
+    return "\n".join(lines)

@@ -1,0 +1,167 @@
+"""The lifecycle report `reports/index.html`: one offline page that links or embeds data quality,
+exploration, model selection, evaluation, business impact, fairness and the model card."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from churnops import pages
+
+SECTIONS = (
+    ("Overview", "overview"),
+    ("Data quality", "data-quality"),
+    ("Exploration", "exploration"),
+    ("Model selection", "model-selection"),
+    ("Evaluation", "evaluation"),
+    ("Business impact", "business"),
+    ("Fairness", "fairness"),
+    ("Model card", "model-card"),
+)
+
+
+def _figures(names: list[tuple[str, str]], available: set[str]) -> str:
+    return "".join(pages.figure(path, caption) for path, caption in names if path in available)
+
+
+def render(outputs: Mapping[str, Any], figures: set[str]) -> str:
+    """The page. `figures` holds the relative paths of the PNGs that exist (from reports/)."""
+    meta, metrics, cv = outputs["meta"], outputs["metrics"], outputs["cv"]
+    impact, fair = outputs["business"], outputs["fairness"]
+    overview = [
+        ("test ROC-AUC", f"{metrics['roc_auc']:.3f}"),
+        (f"CV {cv['scoring']} ({cv['tuned']['candidate']})", f"{cv['tuned']['mean']:.3f}"),
+        ("decision threshold", f"{meta['decision_threshold']['value']:.2f}"),
+    ]
+    if "note" not in impact:
+        overview += [
+            ("flagged customers who churn", f"{impact['precision']:.0%}"),
+            ("churners flagged", f"{impact['recall']:.0%}"),
+            ("expected savings (test)", f"{impact['expected_savings']:,.0f}"),
+        ]
+    overview.append(("fairness flags", ", ".join(fair.get("flagged_groups") or []) or "none"))
+
+    body = [
+        pages.section(
+            "Overview",
+            pages.cards(overview),
+            pages.paragraph(
+                f"Model {meta['candidate']} ({meta['model_sha256'][:12]}), chosen by rule "
+                f"{meta['selection']['rule']} among {len(cv['candidates'])} candidates; the test "
+                "split was read by the evaluate stage only."
+            ),
+            anchor="overview",
+        ),
+        pages.section(
+            "Data quality",
+            pages.from_markdown(outputs["quality_md"], demote=2),
+            anchor="data-quality",
+        ),
+        pages.section(
+            "Exploration",
+            pages.paragraph("The full exploration of the training split: "),
+            '<p><a href="eda/index.html">Open the EDA page</a></p>',
+            _figures(
+                [
+                    ("eda/figures/histograms.png", "Numeric columns by class"),
+                    ("eda/figures/correlation_matrix.png", "Correlation of numeric features"),
+                    ("eda/figures/categories.png", "Categories: counts and positive rate"),
+                ],
+                figures,
+            ),
+            anchor="exploration",
+        ),
+        pages.section(
+            "Model selection",
+            pages.paragraph(
+                f"{cv['folds']}-fold CV on the training split ({cv['scoring']}); "
+                f"rule {cv['selection']['rule']}: best {cv['selection']['best']}, "
+                f"bar {cv['selection']['bar']:.4f}, chose {cv['selection']['chosen']}."
+            ),
+            _candidates(cv),
+            anchor="model-selection",
+        ),
+        pages.section(
+            "Evaluation",
+            pages.table(pd.DataFrame([metrics])),
+            _figures(
+                [
+                    ("evaluate/figures/confusion_matrix.png", "Confusion matrix (test)"),
+                    ("evaluate/figures/roc.png", "ROC curve (test)"),
+                    ("evaluate/figures/pr.png", "Precision-recall curve (test)"),
+                    ("evaluate/figures/calibration.png", "Calibration (test)"),
+                    ("evaluate/figures/learning_curve.png", "Learning curve (train CV)"),
+                    ("evaluate/figures/permutation_importance.png", "Permutation importance"),
+                    ("evaluate/figures/model_weights.png", "Model weights by source column"),
+                ],
+                figures,
+            ),
+            anchor="evaluation",
+        ),
+        pages.section(
+            "Business impact",
+            pages.paragraph(impact["note"], "note")
+            if "note" in impact
+            else pages.table(
+                pd.DataFrame([{k: v for k, v in impact.items() if k != "threshold_source"}])
+            ),
+            _figures(
+                [("evaluate/figures/profit_test.png", "Expected profit by threshold")], figures
+            ),
+            anchor="business",
+        ),
+        pages.section(
+            "Fairness",
+            pages.paragraph(fair["note"], "note")
+            if not fair["groups"]
+            else pages.table(
+                pd.DataFrame(
+                    [
+                        {
+                            "group": g,
+                            "demographic_parity_difference": v["demographic_parity_difference"],
+                            "equalized_odds_difference": v["equalized_odds_difference"],
+                            "flags": ", ".join(v["flags"]) or "none",
+                        }
+                        for g, v in fair["groups"].items()
+                    ]
+                )
+            ),
+            _figures(
+                [
+                    (
+                        "evaluate/figures/fairness.png",
+                        f"Rates per group, {fair.get('confidence', 0.95):.0%} bootstrap intervals",
+                    )
+                ],
+                figures,
+            ),
+            anchor="fairness",
+        ),
+        pages.section(
+            "Model card",
+            '<p><a href="model_card.md">model_card.md</a></p>',
+            pages.from_markdown(outputs["model_card"], demote=2),
+            anchor="model-card",
+        ),
+    ]
+    nav = [(title, f"#{anchor}") for title, anchor in SECTIONS]
+    return pages.page("churnops lifecycle report", "\n".join(body), nav=nav)
+
+
+def _candidates(cv: Mapping[str, Any]) -> str:
+    rows = [
+        {
+            "candidate": n,
+            "complexity": c["complexity"],
+            f"mean {cv['scoring']}": c["mean"],
+            "std": c["std"],
+            "se": c["se"],
+            "within the bar": n in cv["selection"]["eligible"],
+            "chosen": n == cv["selection"]["chosen"],
+        }
+        for n, c in sorted(cv["candidates"].items(), key=lambda kv: kv[1]["complexity"])
+    ]
+    return pages.table(rows)

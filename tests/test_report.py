@@ -1,0 +1,182 @@
+"""The model card and the lifecycle report: sections, honesty when parts are absent, and the
+page rendered offline in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from churnops import model_card, pages, report
+from tests.test_pipeline import _read
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1366,900",
+]
+# Reports on every image whether the browser could load and decode it.
+IMAGE_PROBE = (
+    '<script>window.addEventListener("load", () => {'
+    "const broken = [...document.images].filter(i => !(i.complete && i.naturalWidth > 0));"
+    'document.body.setAttribute("data-images", document.images.length);'
+    'document.body.setAttribute("data-broken", broken.map(i => i.getAttribute("src")).join("|"));'
+    "});</script></body>"
+)
+
+
+def _outputs(repo):
+    """The outputs a report stage reads, from a repository where the pipeline ran."""
+    import pandas as pd
+
+    return {
+        "meta": _read(repo, "models/model_meta.json"),
+        "schema": _read(repo, "data/prepared/schema.json"),
+        "quality": _read(repo, "reports/prepare/data_quality.json"),
+        "quality_md": (repo / "reports/prepare/data_quality.md").read_text(),
+        "cv": _read(repo, "reports/train/cv_results.json"),
+        "metrics": _read(repo, "reports/evaluate/metrics.json"),
+        "intervals": _read(repo, "reports/evaluate/intervals.json"),
+        "diagnostics": _read(repo, "reports/evaluate/diagnostics.json"),
+        "business": _read(repo, "reports/evaluate/business.json"),
+        "fairness": _read(repo, "reports/evaluate/fairness.json"),
+        "permutation": pd.read_csv(
+            repo / "reports/evaluate/plots/permutation_importance.csv"
+        ).to_dict(orient="records"),
+        "problem": {
+            "statement": "Customers leave.",
+            "current_churn_rate": 0.265,
+            "intended_use": "rank customers for retention offers",
+        },
+        "recipes": [{"kind": "log", "name": "log_total_charges", "column": "TotalCharges"}],
+        "source": {"path": "data/raw/sample.csv", "sha256": None},
+    }
+
+
+CARD_SECTIONS = (
+    "## Purpose and intended use",
+    "## Data",
+    "## Algorithm selection",
+    "## Performance on the held-out test split",
+    "## Business threshold",
+    "## Fairness and bias",
+    "## Limitations and risks",
+    "## Monitoring and maintenance",
+    "## Versions and hashes",
+)
+
+
+def test_model_card_has_every_section_and_numbers_from_outputs(telco_repo):
+    outputs = _outputs(telco_repo)
+    card = model_card.render(outputs)
+    for heading in CARD_SECTIONS:
+        assert heading in card
+    assert outputs["meta"]["model_sha256"] in card
+    assert f"{outputs['metrics']['roc_auc']:.4f}" in card
+    assert f"**{outputs['business']['precision']:.1%} of flagged customers actually churn**" in card
+    assert f"Rule `{outputs['cv']['selection']['rule']}`" in card
+
+
+def test_model_card_says_so_when_parts_are_absent(telco_repo):
+    outputs = _outputs(telco_repo)
+    outputs.update(
+        problem=None,
+        business={"threshold": 0.5, "note": "no business section in params: not assessed"},
+        fairness={
+            "threshold": 0.5,
+            "groups": {},
+            "flagged_groups": [],
+            "note": "no fairness groups in params: not assessed",
+        },
+    )
+    card = model_card.render(outputs)
+    assert "purpose and intended use are not stated" in card
+    assert "no business section in params: not assessed" in card
+    assert "no fairness groups in params: not assessed" in card
+
+
+def test_report_page_has_sections_and_relative_figures(telco_repo):
+    outputs = _outputs(telco_repo)
+    figures = {"evaluate/figures/roc.png", "eda/figures/histograms.png"}
+    html = report.render({**outputs, "model_card": model_card.render(outputs)}, figures)
+    for _, anchor in report.SECTIONS:
+        assert f'id="{anchor}"' in html
+    assert re.findall(r'<img src="([^"]+)"', html) == [
+        "eda/figures/histograms.png",
+        "evaluate/figures/roc.png",
+    ]
+    assert "http://" not in html
+    assert "https://" not in html
+    assert "<script" not in html
+
+
+def test_markdown_headings_are_demoted():
+    assert pages.from_markdown("# A\n\n## B", demote=2) == "<h3>A</h3>\n<h4>B</h4>"
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.skip("Chromium is not installed (Debian: apt-get install chromium; .ci/run does it)")
+
+
+def test_lifecycle_report_renders_offline_in_chromium(telco_repo, tmp_path):
+    browser = _chromium()
+    page = telco_repo / "reports" / "index.html"
+    html = page.read_text()
+    probe = page.with_name("_probe.html")  # beside the page, so relative links resolve the same
+    probe.write_text(html.replace("</body>", IMAGE_PROBE))
+    try:
+        result = subprocess.run(
+            [
+                browser,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--virtual-time-budget=10000",
+                "--dump-dom",
+                probe.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        probe.unlink()
+    assert result.returncode == 0, result.stderr[-2000:]
+    body = re.search(r"<body([^>]*)>", result.stdout).group(1)
+    assert 'data-broken=""' in body, body
+    assert int(re.search(r'data-images="(\d+)"', body).group(1)) >= 10
+    for title, anchor in report.SECTIONS:
+        assert f'id="{anchor}"' in result.stdout, title
+    console = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
+    assert console == []
+
+    screenshot = tmp_path / "lifecycle_report.png"
+    shot = subprocess.run(
+        [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile2'}",
+            f"--screenshot={screenshot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
