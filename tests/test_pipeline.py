@@ -156,3 +156,9 @@ def test_another_data_set_runs_by_params_alone(tmp_path):
     assert "not assessed" in _read(repo, "reports/evaluate/business.json")["note"]
     assert "not assessed" in _read(repo, "reports/evaluate/fairness.json")["note"]
     assert _read(repo, "models/model_meta.json")["decision_threshold"]["value"] == 0.5
+    for path in ("reports/eda/index.html", "reports/model_card.md", "reports/index.html",
+                 "reports/evaluate/figures/learning_curve.png"):
+        assert (repo / path).is_file(), path
+    card = (repo / "reports/model_card.md").read_text()
+    assert "purpose and intended use are not stated" in card
+    assert "account" in (repo / "reports/eda/index.html").read_text()
