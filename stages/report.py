@@ -38,6 +38,7 @@ def main() -> None:
         "business": read_json(reports / "evaluate/business.json"),
         "fairness": read_json(reports / "evaluate/fairness.json"),
         "permutation": permutation.to_dict(orient="records"),
+        "monitor": _monitor(reports / "monitor"),
         "problem": get(params, "problem", None),
         "recipes": list(get(params, "featurize.recipes", None) or []),
         "source": {
@@ -51,6 +52,13 @@ def main() -> None:
         out.write_text(args.card, card)
         out.write_text(args.index, report.render({**outputs, "model_card": card}, figures))
     print(f"report: wrote {args.card} and {args.index} (open it in a browser, offline)")
+
+
+def _monitor(folder: Path) -> dict | None:
+    names = ("metrics", "alerts", "decision")
+    if not all((folder / f"{n}.json").is_file() for n in names):
+        return None
+    return {n: read_json(folder / f"{n}.json") for n in names}
 
 
 if __name__ == "__main__":

@@ -36,6 +36,19 @@ def test_repro_writes_every_output(telco_repo):
         "reports/evaluate/plots/roc.csv",
         "reports/evaluate/figures/roc.png",
         "reports/evaluate/classification_report.json",
+        "reports/evaluate/intervals.json",
+        "reports/evaluate/figures/learning_curve.png",
+        "reports/evaluate/figures/fairness.png",
+        "reports/evaluate/plots/permutation_importance.csv",
+        "reports/eda/index.html",
+        "reports/model_card.md",
+        "reports/index.html",
+        "data/production/batch.parquet",
+        "reports/monitor/metrics.json",
+        "reports/monitor/alerts.json",
+        "reports/monitor/decision.json",
+        "reports/monitor/drift.html",
+        "reports/monitor/evidently.json",
     ):
         assert (repo / path).is_file(), path
     meta = _read(repo, "models/model_meta.json")
@@ -92,6 +105,25 @@ def test_experiment_then_metrics_diff(telco_repo):
     assert "cv_folds" in shown
     diff = json.loads(run(telco_repo, "dvc", "metrics", "diff", "--json").stdout)
     assert diff["reports/train/cv_results.json"]["folds"] == {"old": 3, "new": 4, "diff": 1}
+
+
+def test_drift_scenario_experiment_shows_in_metrics_diff(telco_repo):
+    # back to the committed state (an earlier test ran an experiment in the workspace)
+    run(telco_repo, "git", "checkout", "--", ".")
+    run(telco_repo, "dvc", "checkout", "--force")
+    quiet = _read(telco_repo, "reports/monitor/metrics.json")
+    assert quiet["drifted_columns"] == 0
+    assert quiet["alerts"]["warning"] == 0
+    run(telco_repo, "dvc", "exp", "run", "-S", "simulate.scenario=price_increase")
+    diff = json.loads(run(telco_repo, "dvc", "metrics", "diff", "--json").stdout)
+    changed = diff["reports/monitor/metrics.json"]
+    assert changed["drifted_columns"]["new"] >= 1
+    assert changed["alerts.warning"]["new"] >= 1
+    alerts = _read(telco_repo, "reports/monitor/alerts.json")["alerts"]
+    assert any(a["rule"] == "feature_drift" and "MonthlyCharges" in a["columns"] for a in alerts)
+    decision = _read(telco_repo, "reports/monitor/decision.json")
+    assert decision["retrain"] is True
+    assert "data_drift" in decision["triggers"]
 
 
 def _made_up_accounts(n: int = 500) -> pd.DataFrame:
@@ -156,8 +188,12 @@ def test_another_data_set_runs_by_params_alone(tmp_path):
     assert "not assessed" in _read(repo, "reports/evaluate/business.json")["note"]
     assert "not assessed" in _read(repo, "reports/evaluate/fairness.json")["note"]
     assert _read(repo, "models/model_meta.json")["decision_threshold"]["value"] == 0.5
-    for path in ("reports/eda/index.html", "reports/model_card.md", "reports/index.html",
-                 "reports/evaluate/figures/learning_curve.png"):
+    for path in (
+        "reports/eda/index.html",
+        "reports/model_card.md",
+        "reports/index.html",
+        "reports/evaluate/figures/learning_curve.png",
+    ):
         assert (repo / path).is_file(), path
     card = (repo / "reports/model_card.md").read_text()
     assert "purpose and intended use are not stated" in card

@@ -130,18 +130,16 @@ def _chromium() -> str:
     pytest.skip("Chromium is not installed (Debian: apt-get install chromium; .ci/run does it)")
 
 
-def test_lifecycle_report_renders_offline_in_chromium(telco_repo, tmp_path):
-    browser = _chromium()
-    page = telco_repo / "reports" / "index.html"
-    html = page.read_text()
+def _load(browser, page, profile) -> tuple[subprocess.CompletedProcess, str]:
+    """Load `page` with the image probe injected; return the run and the <body> attributes."""
     probe = page.with_name("_probe.html")  # beside the page, so relative links resolve the same
-    probe.write_text(html.replace("</body>", IMAGE_PROBE))
+    probe.write_text(page.read_text().replace("</body>", IMAGE_PROBE))
     try:
         result = subprocess.run(
             [
                 browser,
                 *CHROMIUM_FLAGS,
-                f"--user-data-dir={tmp_path / 'profile'}",
+                f"--user-data-dir={profile}",
                 "--enable-logging=stderr",
                 "--v=0",
                 "--virtual-time-budget=10000",
@@ -156,7 +154,21 @@ def test_lifecycle_report_renders_offline_in_chromium(telco_repo, tmp_path):
     finally:
         probe.unlink()
     assert result.returncode == 0, result.stderr[-2000:]
-    body = re.search(r"<body([^>]*)>", result.stdout).group(1)
+    return result, re.search(r"<body([^>]*)>", result.stdout).group(1)
+
+
+def test_image_probe_catches_a_missing_figure(tmp_path):
+    browser = _chromium()
+    page = tmp_path / "page.html"
+    page.write_text(pages.page("t", pages.figure("figures/none.png", "missing")))
+    _, body = _load(browser, page, tmp_path / "profile")
+    assert 'data-broken="figures/none.png"' in body
+
+
+def test_lifecycle_report_renders_offline_in_chromium(telco_repo, tmp_path):
+    browser = _chromium()
+    page = telco_repo / "reports" / "index.html"
+    result, body = _load(browser, page, tmp_path / "profile")
     assert 'data-broken=""' in body, body
     assert int(re.search(r'data-images="(\d+)"', body).group(1)) >= 10
     for title, anchor in report.SECTIONS:
@@ -180,3 +192,11 @@ def test_lifecycle_report_renders_offline_in_chromium(telco_repo, tmp_path):
     )
     assert shot.returncode == 0, shot.stderr[-2000:]
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evidently_drift_page_renders_offline_in_chromium(telco_repo, tmp_path):
+    browser = _chromium()
+    page = telco_repo / "reports" / "monitor" / "drift.html"
+    result, _ = _load(browser, page, tmp_path / "profile")
+    assert "Dataset Drift" in result.stdout
+    assert [line for line in result.stderr.splitlines() if ":CONSOLE" in line] == []

@@ -18,6 +18,7 @@ SECTIONS = (
     ("Evaluation", "evaluation"),
     ("Business impact", "business"),
     ("Fairness", "fairness"),
+    ("Monitoring", "monitoring"),
     ("Model card", "model-card"),
 )
 
@@ -140,6 +141,7 @@ def render(outputs: Mapping[str, Any], figures: set[str]) -> str:
             ),
             anchor="fairness",
         ),
+        _monitoring(outputs.get("monitor")),
         pages.section(
             "Model card",
             '<p><a href="model_card.md">model_card.md</a></p>',
@@ -165,3 +167,41 @@ def _candidates(cv: Mapping[str, Any]) -> str:
         for n, c in sorted(cv["candidates"].items(), key=lambda kv: kv[1]["complexity"])
     ]
     return pages.table(rows)
+
+
+def _monitoring(monitor: Mapping[str, Any] | None) -> str:
+    if not monitor:
+        return pages.section(
+            "Monitoring", pages.paragraph("No monitor outputs yet.", "note"), anchor="monitoring"
+        )
+    summary, fired, decision = monitor["metrics"], monitor["alerts"], monitor["decision"]
+    alerts = [
+        {
+            "level": a["level"],
+            "rule": a["rule"],
+            "observed": a["observed"],
+            "condition": a["condition"],
+            "columns": ", ".join(a["columns"]),
+        }
+        for a in fired["alerts"]
+    ]
+    triggers = "; ".join(f"{k}: {', '.join(v)}" for k, v in decision["triggers"].items())
+    return pages.section(
+        "Monitoring",
+        pages.cards(
+            [
+                ("batch rows", f"{summary['rows']:,}"),
+                ("drifted columns", str(summary["drifted_columns"])),
+                (
+                    "alerts (critical / warning / info)",
+                    "{critical} / {warning} / {info}".format(**summary["alerts"]),
+                ),
+                ("retrain", "yes" if decision["retrain"] else "no"),
+            ]
+        ),
+        pages.paragraph(f"Retraining triggers: {triggers or 'none'}."),
+        pages.table(alerts) if alerts else pages.paragraph("No alert fired.", "note"),
+        '<p><a href="monitor/drift.html">Open the Evidently drift report</a> '
+        "(self-contained, opens offline)</p>",
+        anchor="monitoring",
+    )

@@ -1,0 +1,176 @@
+"""Drift benchmark (figures printed, all from one run):
+
+1. detection: for each scenario of params `simulate` at its documented magnitude, the share of
+   100 seeded resamples of the held-out rows on which the monitor raises a Warning or Critical
+   alert; for `none`, the share with any such alert (false alarms);
+2. speed: the monitor's checks (typing, scoring, quality, drift, alerts) on 7k, 100k and 1M-row
+   batches beside a plain scipy loop (KS / chi-square per column) on the same rows, plus the
+   Evidently report on its seeded sample; peak traced memory of the monitor's checks.
+
+Needs the pipeline's outputs (`make repro`). Usage: python bench/drift.py [--resamples N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import joblib
+import pandas as pd
+from scipy import stats
+
+from churnops import data, drift_report, monitor, simulate
+from churnops.files import read_json
+from churnops.params import load_params
+
+ROOT = Path(__file__).resolve().parents[1]
+P, L = monitor.PREDICTION, monitor.LABEL
+
+
+class Monitor:
+    """The monitor stage's checks, set up once from the project's params and outputs."""
+
+    def __init__(self) -> None:
+        self.params = load_params(ROOT / "params.yaml")
+        self.spec = data.DataSpec.from_params(self.params)
+        self.schema = read_json(ROOT / "data/prepared/schema.json")
+        self.model = joblib.load(ROOT / "models/model.joblib")
+        self.kinds = {c: f["kind"] for c, f in self.schema["features"].items()}
+        train = pd.read_parquet(ROOT / "data/prepared/train.parquet")
+        self.test = pd.read_parquet(ROOT / "data/prepared/test.parquet")
+        self.reference = self.typed(train)
+        evaluation = read_json(ROOT / "reports/evaluate/metrics.json")
+        settings = self.params["monitor"]
+        self.kwargs = {
+            "alpha": settings["alpha"],
+            "min_effect": settings["min_effect"],
+            "drift_share": settings["drift_share"],
+            "threshold": self.params["evaluate"]["threshold"],
+            "reference_metrics": {
+                k: evaluation[k] for k in ("accuracy", "precision", "recall", "roc_auc")
+            },
+            "rules": monitor.check_rules(settings["rules"]),
+            "latency_p99_ms": None,
+            "decision": {
+                "min_new_labels": settings["min_new_labels"],
+                "model_age_days": None,
+                "max_age_days": settings["max_age_days"],
+                "rule_triggers": settings.get("rule_triggers") or {},
+            },
+        }
+
+    def typed(self, rows: pd.DataFrame) -> pd.DataFrame:
+        frame = monitor.check_batch(rows, self.schema)
+        frame[P] = self.model.predict_proba(frame[list(self.kinds)])[:, 1]
+        if self.spec.target in rows:
+            frame[L] = data.binary_target(rows[self.spec.target], self.spec.positive_label)
+        return frame
+
+    def assess(self, rows: pd.DataFrame) -> dict:
+        return monitor.assess(self.reference, self.typed(rows), self.schema, **self.kwargs)
+
+
+def detection(m: Monitor, resamples: int) -> None:
+    settings = m.params["simulate"]
+    print(
+        f"\nDetection over {resamples} seeded resamples of the {len(m.test)} held-out rows "
+        "(alert level Warning or Critical):"
+    )
+    print(f"{'scenario':<16}{'magnitude':<52}{'rate':>7}  alerts that fired (share of runs)")
+    for scenario in simulate.SCENARIOS:
+        changes = simulate.settings_for(scenario, settings)
+        hits, fired = 0, {}
+        for seed in range(resamples):
+            rows = simulate.resample(m.test, len(m.test), seed)
+            batch = simulate.apply(
+                rows, scenario, changes, target=m.spec.target, labels=m.spec.labels, seed=seed
+            )
+            alerts = m.assess(batch)["alerts"]
+            serious = [a for a in alerts["alerts"] if a["level"] in ("warning", "critical")]
+            hits += bool(serious)
+            for a in serious:
+                fired[a["rule"]] = fired.get(a["rule"], 0) + 1
+        label = "false alarms" if scenario == "none" else "detected"
+        summary = ", ".join(f"{k} {v / resamples:.0%}" for k, v in sorted(fired.items()))
+        print(
+            f"{scenario:<16}{changes or '-'!s:<52}{hits / resamples:>6.0%}  "
+            f"{label}; {summary or 'none'}"
+        )
+
+
+def scipy_loop(reference: pd.DataFrame, batch: pd.DataFrame, kinds: dict) -> None:
+    """The baseline: one KS or chi-square test per column, nothing else."""
+    for column, kind in kinds.items():
+        if kind == "numeric":
+            a = reference[column].dropna().to_numpy()
+            b = batch[column].dropna().to_numpy()
+            stats.ks_2samp(a, b, method="asymp")
+        else:
+            counts = (
+                pd.concat([reference[column].value_counts(), batch[column].value_counts()], axis=1)
+                .fillna(0)
+                .to_numpy()
+            )
+            stats.chi2_contingency(counts.T)
+
+
+def speed(m: Monitor, sizes: list[int]) -> None:
+    sample_rows = m.params["monitor"]["evidently_sample_rows"]
+    seed = m.params["base"]["seed"]
+    print(
+        f"\nMonitor speed (scipy statistics on all rows; Evidently on a {sample_rows:,}-row "
+        "sample):"
+    )
+    print(
+        f"{'rows':>10}{'monitor s':>11}{'scipy loop s':>14}{'evidently s':>13}"
+        f"{'ratio':>8}{'peak MiB':>10}"
+    )
+    for n in sizes:
+        rows = simulate.resample(m.test, n, seed)
+        start = time.perf_counter()
+        typed_rows = m.typed(rows)
+        tracemalloc.start()
+        monitor.assess(m.reference, typed_rows, m.schema, **m.kwargs)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        monitor_s = time.perf_counter() - start
+        start = time.perf_counter()
+        scipy_loop(m.reference, typed_rows, m.kinds)
+        loop_s = time.perf_counter() - start
+        start = time.perf_counter()
+        drift_report.build(
+            drift_report.sample(m.reference, sample_rows, seed),
+            drift_report.sample(typed_rows, sample_rows, seed),
+            m.kinds,
+            target=L,
+            prediction=P,
+            labelled=L in typed_rows,
+        )
+        evidently_s = time.perf_counter() - start
+        ratio = monitor_s / (loop_s + evidently_s)
+        print(
+            f"{n:>10,}{monitor_s:>11.2f}{loop_s:>14.2f}{evidently_s:>13.2f}{ratio:>7.2f}x"
+            f"{peak / 2**20:>10.0f}"
+        )
+    print("ratio = monitor / (scipy loop + Evidently on the sample)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--resamples", type=int, default=100)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[7_043, 100_000, 1_000_000])
+    args = parser.parse_args()
+    if not (ROOT / "models/model.joblib").exists():
+        sys.exit("bench: run `make repro` first (needs the model and the prepared data)")
+    m = Monitor()
+    detection(m, args.resamples)
+    speed(m, args.sizes)
+
+
+if __name__ == "__main__":
+    main()

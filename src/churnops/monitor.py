@@ -1,0 +1,301 @@
+"""Production monitoring: check a batch against the training schema, measure drift and (with
+labels) performance, raise alerts by rule, and decide whether to retrain."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn import metrics
+
+from churnops import drift
+from churnops.params import ParamsError
+from churnops.schema import DataError
+
+LEVELS = ("info", "warning", "critical")
+OPS = {
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+}
+_DIGITS = 6
+
+
+def check_batch(batch: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
+    """The batch's feature columns, typed as in training.
+
+    Raises:
+        DataError: a feature column is missing, or a numeric column holds text.
+    """
+    features = schema["features"]
+    missing = [c for c in features if c not in batch]
+    if missing:
+        raise DataError(
+            f"batch is missing feature column(s) {missing}; it has {list(batch.columns)}"
+        )
+    out = pd.DataFrame(index=batch.index)
+    for column, info in features.items():
+        values = batch[column]
+        if info["kind"] == "numeric":
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = numbers.isna() & values.notna()
+            if bad.any():
+                examples = sorted(set(values[bad].astype(str)))[:5]
+                raise DataError(
+                    f"batch column '{column}' is numeric in training but holds "
+                    f"{int(bad.sum())} non-numeric value(s), e.g. {examples}"
+                )
+            out[column] = numbers.astype("float64")
+        else:
+            text = values.map(
+                lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v),
+                na_action="ignore",
+            )
+            out[column] = text.astype(object).where(values.notna(), np.nan)
+    return out
+
+
+def batch_quality(batch: pd.DataFrame, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Per column: missing share (and its change from training), share of numeric values
+    outside the training range, share of categories never seen in training."""
+    columns = {}
+    for column, info in schema["features"].items():
+        values = batch[column]
+        entry = {"missing_share": round(float(values.isna().mean()), _DIGITS)}
+        entry["missing_increase"] = round(entry["missing_share"] - info["missing_share"], _DIGITS)
+        present = values.dropna()
+        if info["kind"] == "numeric":
+            outside = (present < info["min"]) | (present > info["max"])
+            entry["out_of_range_share"] = round(
+                float(outside.mean()) if len(present) else 0.0, _DIGITS
+            )
+        else:
+            unseen = ~present.isin(info["categories"])
+            entry["unseen_share"] = round(float(unseen.mean()) if len(present) else 0.0, _DIGITS)
+            entry["unseen_values"] = sorted(set(present[unseen]))[:10]
+        columns[column] = entry
+    return {"rows": len(batch), "columns": len(schema["features"]), "by_column": columns}
+
+
+def wilson_upper(successes: int, n: int, confidence: float = 0.95) -> float:
+    """Upper bound of the Wilson interval of a proportion."""
+    if n == 0:
+        return 1.0
+    z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre + margin) / (1 + z * z / n)
+
+
+def performance(
+    y: np.ndarray, proba: np.ndarray, threshold: float, reference: Mapping[str, float]
+) -> dict[str, Any]:
+    """Accuracy, precision, recall, ROC-AUC of a labelled batch at the decision threshold, beside
+    the evaluate stage's figures; the error-rate change; accuracy's 95% upper bound."""
+    pred = (proba >= threshold).astype(int)
+    correct = int((pred == y).sum())
+    out = {
+        "rows": len(y),
+        "accuracy": metrics.accuracy_score(y, pred),
+        "accuracy_upper_95": wilson_upper(correct, len(y)),
+        "precision": metrics.precision_score(y, pred, zero_division=0),
+        "recall": metrics.recall_score(y, pred, zero_division=0),
+        "roc_auc": metrics.roc_auc_score(y, proba) if len(set(y)) == 2 else None,
+    }
+    error, ref_error = 1 - out["accuracy"], 1 - reference["accuracy"]
+    out["error_rate_increase"] = (error - ref_error) / ref_error if ref_error else None
+    out["reference"] = dict(reference)
+    return {
+        k: (round(float(v), _DIGITS) if isinstance(v, float | np.floating) else v)
+        for k, v in out.items()
+    }
+
+
+def observations(
+    quality: Mapping[str, Any],
+    drift: Mapping[str, Any],
+    perf: Mapping[str, Any] | None,
+    latency_p99_ms: float | None,
+) -> dict[str, Any]:
+    """The values the alert rules compare, each with the columns it concerns."""
+    by_column = quality["by_column"]
+
+    def worst(key: str) -> tuple[float, list[str]]:
+        values = {c: v[key] for c, v in by_column.items() if key in v}
+        top = max(values.values(), default=0.0)
+        return top, sorted(c for c, v in values.items() if v > 0 and v == top) if top else []
+
+    observed: dict[str, Any] = {}
+    observed["out_of_range_share"] = worst("out_of_range_share")
+    observed["unseen_category_share"] = worst("unseen_share")
+    observed["missing_increase"] = worst("missing_increase")
+    columns = drift["columns"]
+    observed["drifted_columns"] = (
+        len(drift["dataset"]["drifted_columns"]),
+        drift["dataset"]["drifted_columns"],
+    )
+    observed["drift_share"] = (drift["dataset"]["drift_share"], drift["dataset"]["drifted_columns"])
+    observed["prediction_drift"] = (int(drift["prediction"]["drifted"]), ["prediction"])
+    drifted_p = [columns[c]["p_value_adjusted"] for c in drift["dataset"]["drifted_columns"]]
+    observed["drift_min_p_value"] = (
+        min(drifted_p) if drifted_p else 1.0,
+        drift["dataset"]["drifted_columns"],
+    )
+    if drift.get("target") is not None:
+        observed["target_drift"] = (int(drift["target"]["drifted"]), ["target"])
+    if perf is not None:
+        observed["accuracy_upper_95"] = (perf["accuracy_upper_95"], ["accuracy"])
+        observed["accuracy"] = (perf["accuracy"], ["accuracy"])
+        if perf["error_rate_increase"] is not None:
+            observed["error_rate_increase"] = (perf["error_rate_increase"], ["error rate"])
+    if latency_p99_ms is not None:
+        observed["latency_p99_ms"] = (latency_p99_ms, ["latency_ms"])
+    return observed
+
+
+def check_rules(rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Validate `monitor.rules`: name, metric, op, value and level of each."""
+    checked = []
+    for i, rule in enumerate(rules):
+        where = f"monitor.rules[{i}]"
+        for key in ("name", "metric", "op", "value", "level"):
+            if key not in rule:
+                raise ParamsError(f"{where} needs key '{key}', got {dict(rule)!r}")
+        if rule["op"] not in OPS:
+            raise ParamsError(f"{where}.op must be one of {list(OPS)}, got {rule['op']!r}")
+        if rule["level"] not in LEVELS:
+            raise ParamsError(f"{where}.level must be one of {list(LEVELS)}, got {rule['level']!r}")
+        checked.append(dict(rule))
+    return checked
+
+
+def alerts(rules: Sequence[Mapping[str, Any]], observed: Mapping[str, Any]) -> dict[str, Any]:
+    """Fire each rule whose metric was observed and meets its condition. Rules whose metric
+    this batch cannot provide (no labels, no latency) are listed as not evaluated."""
+    fired, skipped = [], []
+    for rule in rules:
+        if rule["metric"] not in observed:
+            skipped.append(rule["name"])
+            continue
+        value, columns = observed[rule["metric"]]
+        if OPS[rule["op"]](value, rule["value"]):
+            fired.append(
+                {
+                    "rule": rule["name"],
+                    "level": rule["level"],
+                    "metric": rule["metric"],
+                    "condition": f"{rule['op']} {rule['value']}",
+                    "observed": value,
+                    "columns": list(columns),
+                }
+            )
+    counts = {level: sum(a["level"] == level for a in fired) for level in LEVELS}
+    return {
+        "alerts": fired,
+        "counts": counts,
+        "not_evaluated": skipped,
+        "level": max((a["level"] for a in fired), key=LEVELS.index, default=None),
+    }
+
+
+TRIGGERS = (
+    "performance_degradation",
+    "data_drift",
+    "target_drift",
+    "scheduled_age",
+    "new_labelled_data",
+)
+
+
+def decide(
+    fired: Mapping[str, Any],
+    *,
+    labelled_rows: int,
+    min_new_labels: int,
+    model_age_days: int | None,
+    max_age_days: int | None,
+    rule_triggers: Mapping[str, str],
+) -> dict[str, Any]:
+    """Retrain or not, with the triggers that fired: the alerts mapped to triggers by
+    `rule_triggers` (rule name -> trigger), the model's age, and the new labelled rows."""
+    triggers: dict[str, list[str]] = {}
+    for alert in fired["alerts"]:
+        trigger = rule_triggers.get(alert["rule"])
+        if trigger:
+            triggers.setdefault(trigger, []).append(alert["rule"])
+    if model_age_days is not None and max_age_days is not None and model_age_days > max_age_days:
+        triggers["scheduled_age"] = [f"model is {model_age_days} days old (> {max_age_days})"]
+    if labelled_rows >= min_new_labels:
+        triggers["new_labelled_data"] = [f"{labelled_rows} labelled rows (>= {min_new_labels})"]
+    return {
+        "retrain": bool(triggers),
+        "triggers": triggers,
+        "level": fired["level"],
+        "alert_counts": fired["counts"],
+    }
+
+
+PREDICTION = "__prediction__"
+LABEL = "__label__"
+
+
+def assess(
+    reference: pd.DataFrame,
+    batch: pd.DataFrame,
+    schema: Mapping[str, Any],
+    *,
+    alpha: float,
+    min_effect: Mapping[str, float],
+    drift_share: float,
+    threshold: float,
+    reference_metrics: Mapping[str, float],
+    rules: Sequence[Mapping[str, Any]],
+    latency_p99_ms: float | None,
+    decision: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Every check of one batch: quality, drift, performance (when `batch` has LABEL), alerts
+    and the retraining decision.
+
+    Args:
+        reference, batch: typed feature columns (see `check_batch`) plus PREDICTION, and LABEL
+            (0/1) where labels exist.
+        decision: keyword arguments of `decide` other than the alerts and labelled rows.
+    """
+    kinds = {c: f["kind"] for c, f in schema["features"].items()}
+    labelled = LABEL in batch
+    quality = batch_quality(batch, schema)
+    columns = drift.column_drift(reference, batch, kinds, alpha=alpha, min_effect=min_effect)
+    tests = {PREDICTION: "numeric", **({LABEL: "categorical"} if labelled else {})}
+    extra = drift.column_drift(reference, batch, tests, alpha=alpha, min_effect=min_effect)
+    result = {
+        "columns": columns,
+        "dataset": drift.dataset_verdict(columns, drift_share),
+        "prediction": extra[PREDICTION],
+        "target": extra.get(LABEL),
+        "alpha": alpha,
+        "min_effect": dict(min_effect),
+    }
+    perf = (
+        performance(
+            batch[LABEL].to_numpy(), batch[PREDICTION].to_numpy(), threshold, reference_metrics
+        )
+        if labelled
+        else None
+    )
+    observed = observations(quality, result, perf, latency_p99_ms)
+    fired = alerts(rules, observed)
+    verdict = decide(fired, labelled_rows=len(batch) if labelled else 0, **decision)
+    return {
+        "quality": quality,
+        "drift": result,
+        "performance": perf,
+        "observed": observed,
+        "alerts": fired,
+        "decision": verdict,
+    }

@@ -1,0 +1,168 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnops import monitor
+from churnops.params import ParamsError
+from churnops.schema import DataError
+
+SCHEMA = {
+    "features": {
+        "charge": {"kind": "numeric", "min": 10.0, "max": 100.0, "missing_share": 0.0},
+        "plan": {"kind": "categorical", "categories": ["a", "b"], "missing_share": 0.0},
+    }
+}
+RULES = [
+    {"name": "acc", "metric": "accuracy_upper_95", "op": "<", "value": 0.8, "level": "critical"},
+    {"name": "range", "metric": "out_of_range_share", "op": ">", "value": 0.05, "level": "warning"},
+    {
+        "name": "unseen",
+        "metric": "unseen_category_share",
+        "op": ">",
+        "value": 0.01,
+        "level": "warning",
+    },
+    {"name": "latency", "metric": "latency_p99_ms", "op": ">", "value": 100, "level": "warning"},
+    {"name": "drift", "metric": "drift_min_p_value", "op": "<", "value": 0.05, "level": "info"},
+]
+
+
+def test_check_batch_types_and_names_problems():
+    batch = pd.DataFrame({"charge": ["12.5", None], "plan": [1.0, "b"], "extra": [0, 0]})
+    out = monitor.check_batch(batch, SCHEMA)
+    assert list(out.columns) == ["charge", "plan"]
+    assert out["charge"].tolist()[0] == 12.5
+    assert out["plan"].tolist() == ["1", "b"]
+    with pytest.raises(DataError, match=r"missing feature column\(s\) \['plan'\]"):
+        monitor.check_batch(batch.drop(columns="plan"), SCHEMA)
+    with pytest.raises(DataError, match=r"'charge' is numeric in training but holds 1 .*'cheap'"):
+        monitor.check_batch(batch.assign(charge=["cheap", "1"]), SCHEMA)
+
+
+def test_batch_quality_against_the_schema():
+    batch = pd.DataFrame({"charge": [5.0, 50.0, 150.0, np.nan], "plan": ["a", "z", "b", "a"]})
+    quality = monitor.batch_quality(batch, SCHEMA)["by_column"]
+    assert quality["charge"] == {
+        "missing_share": 0.25,
+        "missing_increase": 0.25,
+        "out_of_range_share": 0.666667,
+    }
+    assert quality["plan"]["unseen_share"] == 0.25
+    assert quality["plan"]["unseen_values"] == ["z"]
+
+
+def test_wilson_upper_bound():
+    assert monitor.wilson_upper(80, 100) == pytest.approx(0.86663, abs=1e-4)  # by hand
+    assert monitor.wilson_upper(0, 0) == 1.0
+
+
+def _observed(**values):
+    return {k: (v, [k]) for k, v in values.items()}
+
+
+@pytest.mark.parametrize(
+    ("observed", "fired"),
+    [
+        ({"accuracy_upper_95": 0.79}, ["acc"]),
+        ({"accuracy_upper_95": 0.80}, []),  # strictly below
+        ({"out_of_range_share": 0.06, "unseen_category_share": 0.0}, ["range"]),
+        ({"latency_p99_ms": 120.0, "drift_min_p_value": 0.01}, ["latency", "drift"]),
+        ({"drift_min_p_value": 1.0}, []),
+    ],
+)
+def test_alert_rule_table(observed, fired):
+    out = monitor.alerts(monitor.check_rules(RULES), _observed(**observed))
+    assert [a["rule"] for a in out["alerts"]] == fired
+    for alert in out["alerts"]:
+        assert alert["observed"] == observed[alert["metric"]]
+        assert alert["columns"] == [alert["metric"]]
+    assert out["not_evaluated"] == [r["name"] for r in RULES if r["metric"] not in observed]
+
+
+def test_alert_level_is_the_highest_fired():
+    out = monitor.alerts(RULES, _observed(accuracy_upper_95=0.5, drift_min_p_value=0.0))
+    assert out["level"] == "critical"
+    assert out["counts"] == {"info": 1, "warning": 0, "critical": 1}
+    assert monitor.alerts(RULES, _observed(drift_min_p_value=1.0))["level"] is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (
+            {"name": "x", "metric": "m", "op": "==", "value": 1, "level": "info"},
+            r"op must be one of",
+        ),
+        (
+            {"name": "x", "metric": "m", "op": ">", "value": 1, "level": "severe"},
+            r"level must be one",
+        ),
+        ({"name": "x", "metric": "m", "op": ">", "level": "info"}, r"needs key 'value'"),
+    ],
+)
+def test_check_rules(rule, message):
+    with pytest.raises(ParamsError, match=message):
+        monitor.check_rules([rule])
+
+
+TRIGGERS = {"acc": "performance_degradation", "drift": "data_drift"}
+
+
+@pytest.mark.parametrize(
+    ("observed", "labelled", "age", "expected"),
+    [
+        ({}, 0, None, {}),
+        ({"accuracy_upper_95": 0.5}, 0, None, {"performance_degradation": ["acc"]}),
+        ({"drift_min_p_value": 0.0}, 0, 10, {"data_drift": ["drift"]}),
+        ({}, 0, 120, {"scheduled_age": ["model is 120 days old (> 90)"]}),
+        ({}, 6000, None, {"new_labelled_data": ["6000 labelled rows (>= 5000)"]}),
+        ({"latency_p99_ms": 500.0}, 0, None, {}),  # an alert without a trigger
+    ],
+)
+def test_decision_logic(observed, labelled, age, expected):
+    fired = monitor.alerts(RULES, _observed(**observed))
+    decision = monitor.decide(
+        fired,
+        labelled_rows=labelled,
+        min_new_labels=5000,
+        model_age_days=age,
+        max_age_days=90,
+        rule_triggers=TRIGGERS,
+    )
+    assert decision["triggers"] == expected
+    assert decision["retrain"] is bool(expected)
+
+
+def _typed(n, rng, shift=0.0):
+    frame = pd.DataFrame(
+        {"charge": rng.uniform(20, 90, n) * (1 + shift), "plan": rng.choice(["a", "b"], n)}
+    )
+    frame[monitor.PREDICTION] = rng.random(n)
+    return frame
+
+
+def test_assess_a_shifted_batch_end_to_end():
+    rng = np.random.default_rng(0)
+    reference, calm, shifted = _typed(3000, rng), _typed(1000, rng), _typed(1000, rng, 0.5)
+    kwargs = {
+        "alpha": 0.05,
+        "min_effect": {"numeric": 0.1, "categorical": 0.1},
+        "drift_share": 0.0,
+        "threshold": 0.5,
+        "reference_metrics": {},
+        "rules": RULES,
+        "latency_p99_ms": None,
+        "decision": {
+            "min_new_labels": 5000,
+            "model_age_days": None,
+            "max_age_days": 90,
+            "rule_triggers": TRIGGERS,
+        },
+    }
+    quiet = monitor.assess(reference, calm, SCHEMA, **kwargs)
+    assert quiet["alerts"]["alerts"] == []
+    assert quiet["performance"] is None
+    loud = monitor.assess(reference, shifted, SCHEMA, **kwargs)
+    assert loud["drift"]["dataset"]["drifted_columns"] == ["charge"]
+    assert {a["rule"] for a in loud["alerts"]["alerts"]} == {"range", "drift"}
+    assert loud["decision"]["triggers"] == {"data_drift": ["drift"]}
