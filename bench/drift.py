@@ -13,9 +13,11 @@ Needs the pipeline's outputs (`make repro`). Usage: python bench/drift.py [--res
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import subprocess
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 import joblib
@@ -117,43 +119,62 @@ def scipy_loop(reference: pd.DataFrame, batch: pd.DataFrame, kinds: dict) -> Non
             stats.chi2_contingency(counts.T)
 
 
-def speed(m: Monitor, sizes: list[int]) -> None:
+def one_size(m: Monitor, n: int) -> dict:
+    """Time the monitor's checks, the scipy loop and Evidently on one batch size; peak RSS."""
     sample_rows = m.params["monitor"]["evidently_sample_rows"]
     seed = m.params["base"]["seed"]
+    rows = simulate.resample(m.test, n, seed)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    typed_rows = m.typed(rows)
+    monitor.assess(m.reference, typed_rows, m.schema, **m.kwargs)
+    monitor_s = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    scipy_loop(m.reference, typed_rows, m.kinds)
+    loop_s = time.perf_counter() - start
+    start = time.perf_counter()
+    drift_report.build(
+        drift_report.sample(m.reference, sample_rows, seed),
+        drift_report.sample(typed_rows, sample_rows, seed),
+        m.kinds,
+        target=L,
+        prediction=P,
+        labelled=L in typed_rows,
+    )
+    evidently_s = time.perf_counter() - start
+    return {
+        "rows": n,
+        "monitor_s": monitor_s,
+        "loop_s": loop_s,
+        "evidently_s": evidently_s,
+        "rss_before_mib": before,
+        "rss_peak_mib": peak,
+    }
+
+
+def speed(sizes: list[int]) -> None:
+    """Each size in a fresh process, so its peak RSS is its own."""
     print(
-        f"\nMonitor speed (scipy statistics on all rows; Evidently on a {sample_rows:,}-row "
-        "sample):"
+        "\nMonitor speed (scipy statistics on all rows, including scoring the batch; "
+        "Evidently on its sample):"
     )
     print(
         f"{'rows':>10}{'monitor s':>11}{'scipy loop s':>14}{'evidently s':>13}"
-        f"{'ratio':>8}{'peak MiB':>10}"
+        f"{'ratio':>8}{'peak RSS MiB':>14}"
     )
     for n in sizes:
-        rows = simulate.resample(m.test, n, seed)
-        start = time.perf_counter()
-        typed_rows = m.typed(rows)
-        tracemalloc.start()
-        monitor.assess(m.reference, typed_rows, m.schema, **m.kwargs)
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        monitor_s = time.perf_counter() - start
-        start = time.perf_counter()
-        scipy_loop(m.reference, typed_rows, m.kinds)
-        loop_s = time.perf_counter() - start
-        start = time.perf_counter()
-        drift_report.build(
-            drift_report.sample(m.reference, sample_rows, seed),
-            drift_report.sample(typed_rows, sample_rows, seed),
-            m.kinds,
-            target=L,
-            prediction=P,
-            labelled=L in typed_rows,
+        child = subprocess.run(
+            [sys.executable, __file__, "--one-size", str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
         )
-        evidently_s = time.perf_counter() - start
-        ratio = monitor_s / (loop_s + evidently_s)
+        r = json.loads(child.stdout.strip().splitlines()[-1])
+        ratio = r["monitor_s"] / (r["loop_s"] + r["evidently_s"])
         print(
-            f"{n:>10,}{monitor_s:>11.2f}{loop_s:>14.2f}{evidently_s:>13.2f}{ratio:>7.2f}x"
-            f"{peak / 2**20:>10.0f}"
+            f"{n:>10,}{r['monitor_s']:>11.2f}{r['loop_s']:>14.2f}{r['evidently_s']:>13.2f}"
+            f"{ratio:>7.2f}x{r['rss_peak_mib']:>9.0f} (from {r['rss_before_mib']:.0f})"
         )
     print("ratio = monitor / (scipy loop + Evidently on the sample)")
 
@@ -164,12 +185,15 @@ def main() -> None:
     )
     parser.add_argument("--resamples", type=int, default=100)
     parser.add_argument("--sizes", type=int, nargs="+", default=[7_043, 100_000, 1_000_000])
+    parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not (ROOT / "models/model.joblib").exists():
         sys.exit("bench: run `make repro` first (needs the model and the prepared data)")
-    m = Monitor()
-    detection(m, args.resamples)
-    speed(m, args.sizes)
+    if args.one_size:
+        print(json.dumps(one_size(Monitor(), args.one_size)))
+        return
+    detection(Monitor(), args.resamples)
+    speed(args.sizes)
 
 
 if __name__ == "__main__":

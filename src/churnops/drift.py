@@ -40,13 +40,12 @@ def numeric_drift(reference: np.ndarray, current: np.ndarray) -> dict[str, float
 def categorical_drift(reference: pd.Series, current: pd.Series) -> dict[str, float | None]:
     """Chi-square p-value of the category counts and Jensen-Shannon distance (missing values
     count as a category of their own)."""
-    ref = reference.astype(object).where(reference.notna(), "(missing)").astype(str)
-    cur = current.astype(object).where(current.notna(), "(missing)").astype(str)
-    categories = sorted(set(ref.unique()) | set(cur.unique()))
+    ref, cur = _counts(reference), _counts(current)
+    categories = sorted(set(ref.index) | set(cur.index))
     counts = np.array(
         [
-            ref.value_counts().reindex(categories, fill_value=0).to_numpy(),
-            cur.value_counts().reindex(categories, fill_value=0).to_numpy(),
+            ref.reindex(categories, fill_value=0).to_numpy(),
+            cur.reindex(categories, fill_value=0).to_numpy(),
         ]
     )
     if len(categories) < 2:
@@ -54,6 +53,13 @@ def categorical_drift(reference: pd.Series, current: pd.Series) -> dict[str, flo
     chi2, p, _, _ = stats.chi2_contingency(counts)
     distance = jensenshannon(counts[0] / counts[0].sum(), counts[1] / counts[1].sum(), base=2)
     return {"statistic": float(chi2), "p_value": float(p), "effect_size": float(distance)}
+
+
+def _counts(values: pd.Series) -> pd.Series:
+    """Counts per category as text, missing values under "(missing)" (no copy of the rows)."""
+    counts = values.value_counts(dropna=False)
+    counts.index = ["(missing)" if pd.isna(k) else str(k) for k in counts.index]
+    return counts.groupby(level=0).sum()
 
 
 def benjamini_hochberg(p_values: Mapping[str, float | None]) -> dict[str, float | None]:

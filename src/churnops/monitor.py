@@ -14,7 +14,7 @@ from sklearn import metrics
 
 from churnops import drift
 from churnops.params import ParamsError
-from churnops.schema import DataError
+from churnops.schema import DataError, category_text
 
 LEVELS = ("info", "warning", "critical")
 OPS = {
@@ -52,11 +52,7 @@ def check_batch(batch: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
                 )
             out[column] = numbers.astype("float64")
         else:
-            text = values.map(
-                lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v),
-                na_action="ignore",
-            )
-            out[column] = text.astype(object).where(values.notna(), np.nan)
+            out[column] = category_text(values)
     return out
 
 
