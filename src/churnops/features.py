@@ -150,8 +150,13 @@ class FeatureRecipes(TransformerMixin, BaseEstimator):
             groups = X[recipe["group"]].astype(str)
             means = groups.map(fitted["by_group"]).astype("float64").fillna(fitted["overall"])
             return X[recipe["column"]].astype("float64") / means.replace(0, np.nan)
-        # count_equal
-        return (X[list(recipe["columns"])].astype(str) == str(recipe["value"])).sum(axis=1)
+        # count_equal: text columns compare as they are (no per-row str() on big batches)
+        value = str(recipe["value"])
+        hits = [
+            X[c] == value if X[c].dtype == object else X[c].astype(str) == value
+            for c in recipe["columns"]
+        ]
+        return pd.concat(hits, axis=1).sum(axis=1)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "feature_names_in_")

@@ -60,21 +60,30 @@ def batch_quality(batch: pd.DataFrame, schema: Mapping[str, Any]) -> dict[str, A
     """Per column: missing share (and its change from training), share of numeric values
     outside the training range, share of categories never seen in training."""
     columns = {}
+    n = max(len(batch), 1)
     for column, info in schema["features"].items():
         values = batch[column]
-        entry = {"missing_share": round(float(values.isna().mean()), _DIGITS)}
-        entry["missing_increase"] = round(entry["missing_share"] - info["missing_share"], _DIGITS)
-        present = values.dropna()
         if info["kind"] == "numeric":
+            missing = int(values.isna().sum())
+            present = values.dropna()
             outside = (present < info["min"]) | (present > info["max"])
-            entry["out_of_range_share"] = round(
-                float(outside.mean()) if len(present) else 0.0, _DIGITS
-            )
+            entry = {"out_of_range_share": float(outside.mean()) if len(present) else 0.0}
         else:
-            unseen = ~present.isin(info["categories"])
-            entry["unseen_share"] = round(float(unseen.mean()) if len(present) else 0.0, _DIGITS)
-            entry["unseen_values"] = sorted(set(present[unseen]))[:10]
-        columns[column] = entry
+            # counts per distinct value (missing included): one hash pass over the rows
+            counts = values.value_counts(dropna=False)
+            missing = int(counts[counts.index.isna()].sum())
+            seen = counts.index.isin(info["categories"]) | counts.index.isna()
+            unseen = counts[~seen]
+            present = n - missing
+            entry = {
+                "unseen_share": float(unseen.sum() / present) if present else 0.0,
+                "unseen_values": sorted(map(str, unseen.index))[:10],
+            }
+        share = missing / n
+        entry = {"missing_share": share, "missing_increase": share - info["missing_share"], **entry}
+        columns[column] = {
+            k: round(v, _DIGITS) if isinstance(v, float) else v for k, v in entry.items()
+        }
     return {"rows": len(batch), "columns": len(schema["features"]), "by_column": columns}
 
 
