@@ -8,7 +8,7 @@ export DVC_NO_ANALYTICS := 1
 # Stage commands in dvc.yaml call `python`: make it the virtual environment's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro test test-slow lint bench-pipeline bench-drift clean
+.PHONY: setup repro test test-slow lint serve bench-pipeline bench-drift clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,9 @@ $(PYCARET_VENV)/.installed: bench/requirements-pycaret.txt
 
 bench-pipeline: setup $(PYCARET_VENV)/.installed
 	$(BIN)/python bench/pipeline.py --pycaret-python $(PYCARET_VENV)/bin/python
+
+serve: setup
+	$(BIN)/churnops serve
 
 bench-drift: setup
 	PYTHONHASHSEED=0 $(BIN)/python bench/drift.py

@@ -39,9 +39,7 @@ def main() -> None:
     figures = out_dir / "figures"
     with staged_outputs() as out:
         out.write_json(out_dir / "summary.json", summary)
-        out.write_text(
-            out_dir / "target_correlation.csv", relation.to_csv(index=False, lineterminator="\n")
-        )
+        out.write_csv(out_dir / "target_correlation.csv", relation)
         shown = []
         if spec.numeric:
             plots.histograms_png(

@@ -128,7 +128,7 @@ def main() -> None:
             weights if weights is not None else pd.DataFrame(columns=["feature", "weight", "kind"])
         )
         for name, frame in tables.items():
-            out.write_text(plot_dir / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n"))
+            out.write_csv(plot_dir / f"{name}.csv", frame)
         _figures(
             out,
             fig_dir,

@@ -178,9 +178,9 @@ def main() -> None:
         out.write_json(args.meta, meta)
         out.write_json(args.cv_json, cv_report)
         out.write_json(args.threshold_json, threshold)
-        out.path(args.profit_csv).write_text(profit.to_csv(index=False, lineterminator="\n"))
-        out.path(args.cv_csv).write_text(cv_table.to_csv(index=False, lineterminator="\n"))
-        out.path(args.tuning_csv).write_text(tuning_table.to_csv(index=False, lineterminator="\n"))
+        out.write_csv(args.profit_csv, profit)
+        out.write_csv(args.cv_csv, cv_table)
+        out.write_csv(args.tuning_csv, tuning_table)
 
     print(
         f"train: chose {chosen} by rule {rule} (best was {selection['best']}); tuned CV "

@@ -94,3 +94,10 @@ def test_staged_outputs_rejects_a_path_never_written(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="never written"):
         forgetful_stage()
     assert not (tmp_path / "ok.txt").exists()
+
+
+def test_staged_csv_has_no_index_and_unix_line_ends(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with staged_outputs() as out:
+        out.write_csv("t.csv", pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}))
+    assert (tmp_path / "t.csv").read_bytes() == b"a,b\n1,x\n2,y\n"

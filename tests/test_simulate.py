@@ -62,23 +62,10 @@ def test_concept_drift_flips_labels_in_the_segment_only(rows):
 
 
 def test_scenarios_are_seeded(rows):
-    a = simulate.apply(
-        rows,
-        "missing_spike",
-        {"column": "charge", "share": 0.3},
-        target="churn",
-        labels=LABELS,
-        seed=5,
-    )
-    b = simulate.apply(
-        rows,
-        "missing_spike",
-        {"column": "charge", "share": 0.3},
-        target="churn",
-        labels=LABELS,
-        seed=5,
-    )
-    pd.testing.assert_frame_equal(a, b)
+    settings = {"column": "charge", "share": 0.3}
+    first = simulate.apply(rows, "missing_spike", settings, target="churn", labels=LABELS, seed=5)
+    again = simulate.apply(rows, "missing_spike", settings, target="churn", labels=LABELS, seed=5)
+    pd.testing.assert_frame_equal(first, again)
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,12 +64,50 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument(
         "--root", type=Path, default=Path("."), help="project folder (holds dvc.yaml)"
     )
+    serve = commands.add_parser("serve", help="serve predictions over HTTP (FastAPI on uvicorn)")
+    serve.add_argument("--host", default=os.environ.get("CHURNOPS_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("CHURNOPS_PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("CHURNOPS_WORKERS", "1")))
+    serve.add_argument("--model", help="model file (default models/model.joblib)")
+    serve.add_argument("--meta", help="its metadata (default models/model_meta.json)")
+    serve.add_argument("--schema", help="input schema (default data/prepared/schema.json)")
+    serve.add_argument(
+        "--policy",
+        choices=("reject", "flag"),
+        help="unseen categories / out-of-range values (default reject)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "summary":
         if not (args.root / "dvc.yaml").is_file():
             print(f"churnops: no dvc.yaml in {args.root.resolve()}", file=sys.stderr)
             return 2
         print(summary(args.root))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from churnops.api.app import ENV
+
+    # the workers build the app from the environment (uvicorn's factory), so pass options there
+    for option, field in (
+        ("model", "model_path"),
+        ("meta", "meta_path"),
+        ("schema", "schema_path"),
+        ("policy", "policy"),
+    ):
+        if getattr(args, option):
+            os.environ[ENV[field]] = str(getattr(args, option))
+    uvicorn.run(
+        "churnops.api.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+    )
     return 0
 
 

@@ -105,6 +105,10 @@ class StagedOutputs:
         """Stage a JSON file in the stable format of `dumps_json`."""
         self.write_text(final, dumps_json(data))
 
+    def write_csv(self, final: str | Path, frame: pd.DataFrame) -> None:
+        """Stage a CSV file (no index, `\\n` line ends): plot data and tables DVC diffs."""
+        self.write_text(final, frame.to_csv(index=False, lineterminator="\n"))
+
     def write_parquet(self, final: str | Path, frame: pd.DataFrame) -> None:
         """Stage a Parquet file (no index, so it round-trips exactly)."""
         frame.to_parquet(self.path(final), index=False)

@@ -1,0 +1,1 @@
+"""The prediction service: FastAPI app, request models generated from the training schema."""

@@ -1,0 +1,262 @@
+"""The FastAPI application: health, readiness, model card data and predictions, with JSON errors
+that name the field and the value, and never a stack trace.
+
+No `from __future__ import annotations` here: FastAPI reads the route signatures' types at
+runtime, and the request model is built inside `create_app`.
+"""
+
+import logging
+import math
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from churnops.api import schemas, serving
+from churnops.files import read_json
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the model lives and how strict the service is."""
+
+    model_path: Path = Path("models/model.joblib")
+    meta_path: Path = Path("models/model_meta.json")
+    schema_path: Path = Path("data/prepared/schema.json")
+    policy: str = "reject"  # unseen categories / out-of-range values: reject or flag
+    max_batch: int = 1000  # customers per request
+    max_body_bytes: int = 1 << 20  # request body limit
+
+
+ENV = {
+    "model_path": "CHURNOPS_MODEL",
+    "meta_path": "CHURNOPS_META",
+    "schema_path": "CHURNOPS_SCHEMA",
+    "policy": "CHURNOPS_POLICY",
+    "max_batch": "CHURNOPS_MAX_BATCH",
+    "max_body_bytes": "CHURNOPS_MAX_BODY_BYTES",
+}
+
+
+def settings_from_env() -> Settings:
+    """Settings from CHURNOPS_* environment variables, defaults for the rest."""
+    values: dict[str, Any] = {}
+    for field, variable in ENV.items():
+        if variable in os.environ:
+            raw = os.environ[variable]
+            values[field] = (
+                int(raw)
+                if field.startswith("max_")
+                else Path(raw)
+                if field.endswith("_path")
+                else raw
+            )
+    return Settings(**values)
+
+
+def app_from_env() -> FastAPI:
+    """The app factory uvicorn calls (`churnops serve`)."""
+    logging.basicConfig(level=logging.INFO)
+    return create_app(settings_from_env())
+
+
+class ServiceError(Exception):
+    """An error answered as JSON {"error", "detail"} with its status code."""
+
+    def __init__(self, status: int, error: str, detail: Any) -> None:
+        super().__init__(error)
+        self.status, self.error, self.detail = status, error, detail
+
+
+def _error(status: int, error: str, detail: Any) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for bodies over the limit, 415 for non-JSON POST bodies."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if kind != b"application/json":
+            return await _error(
+                415,
+                "unsupported media type",
+                f"send application/json, got {kind.decode() or 'none'}",
+            )(scope, receive, send)
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await _error(
+                413, "request too large", f"body of {int(declared)} bytes exceeds {self.limit}"
+            )(scope, receive, send)
+        received = 0
+
+        async def limited():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise ServiceError(413, "request too large", f"body exceeds {self.limit} bytes")
+            return message
+
+        return await self.app(scope, limited, send)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service; the model is loaded and verified here, and /ready says whether it is."""
+    settings = settings or Settings()
+    schema = read_json(settings.schema_path)
+    customer = schemas.customer_model(schema, policy=settings.policy)
+    app = FastAPI(
+        title="churnops prediction service",
+        description="Churn probabilities from the pipeline's evaluated model.",
+    )
+    app.state.settings = settings
+    try:
+        app.state.model = serving.load(
+            settings.model_path, settings.meta_path, settings.schema_path
+        )
+        app.state.not_ready = None
+    except (serving.ModelIntegrityError, OSError, ValueError) as exc:
+        log.error("model not loaded: %s", exc)
+        app.state.model, app.state.not_ready = None, str(exc)
+
+    def model() -> serving.LoadedModel:
+        if app.state.model is None:
+            raise ServiceError(503, "model not ready", app.state.not_ready)
+        return app.state.model
+
+    @app.exception_handler(ServiceError)
+    async def service_error(_: Request, exc: ServiceError):
+        return _error(exc.status, exc.error, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError):
+        problems = exc.errors()
+        if any(p.get("type") == "json_invalid" for p in problems):
+            return _error(400, "malformed JSON", [p.get("msg") for p in problems])
+        return _error(422, "invalid request", _fields(problems, exc.body))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException):
+        # FastAPI answers 400 when the body cannot be parsed (e.g. JSON nested too deeply)
+        error = "malformed JSON" if exc.status_code == 400 else "request rejected"
+        return _error(exc.status_code, error, exc.detail)
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(_: Request, exc: RecursionError):
+        return _error(400, "malformed JSON", "the JSON is nested too deeply")
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception):
+        log.exception("unhandled error")
+        return _error(500, "internal error", type(exc).__name__)
+
+    @app.get("/health")
+    def health() -> dict:
+        """The process is alive."""
+        return {"status": "alive"}
+
+    @app.get("/ready")
+    def ready(loaded: Annotated[serving.LoadedModel, Depends(model)]) -> dict:
+        """The model is loaded and its sha256 verified."""
+        return {"status": "ready", "model_version": loaded.version}
+
+    @app.get("/model")
+    def describe(loaded: Annotated[serving.LoadedModel, Depends(model)]) -> dict:
+        """Version, hashes, CV score, decision threshold and input schema of the served model."""
+        meta = loaded.meta
+        return {
+            "model_version": loaded.version,
+            "model_sha256": meta["model_sha256"],
+            "train_data_md5": meta["train_data_md5"],
+            "candidate": meta["candidate"],
+            "cv": meta["cv"],
+            "decision_threshold": meta.get("decision_threshold"),
+            "classes": meta["classes"],
+            "positive_label": meta["positive_label"],
+            "input_schema": loaded.schema["features"],
+            "unknown_value_policy": settings.policy,
+        }
+
+    @app.post("/predict", response_model=schemas.PredictResponse)
+    def predict(
+        payload: customer | list[customer],  # type: ignore[valid-type]
+        loaded: Annotated[serving.LoadedModel, Depends(model)],
+    ) -> dict:
+        """Score one customer (an object) or several (a list)."""
+        customers = payload if isinstance(payload, list) else [payload]
+        if not customers:
+            raise ServiceError(422, "invalid request", "the list of customers is empty")
+        if len(customers) > settings.max_batch:
+            raise ServiceError(
+                422,
+                "invalid request",
+                f"{len(customers)} customers exceed the limit of {settings.max_batch} per request",
+            )
+        records = [c.model_dump() for c in customers]
+        rows = pd.DataFrame.from_records(records, columns=["customer_id", *loaded.features])
+        scored = loaded.predict(rows)
+        out = [
+            {
+                "probability": float(r.probability),
+                "decision": bool(r.decision),
+                "confidence": float(r.confidence),
+                "customer_id": rec["customer_id"],
+                "warnings": schemas.unusual(rec, loaded.schema),
+            }
+            for rec, r in zip(records, scored.itertuples(), strict=True)
+        ]
+        return {
+            "model_version": loaded.version,
+            "threshold": loaded.threshold,
+            "request_id": uuid.uuid4().hex,
+            "predictions": out,
+        }
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app
+
+
+def _fields(problems: list[dict], body: Any) -> list[dict]:
+    """One entry per problem: the field's path, the value received, the message. The body is
+    one customer or a list, so pydantic reports both readings; keep the one that was sent."""
+    branch = "list[" if isinstance(body, list) else "Customer"
+    out = []
+    for problem in problems:
+        loc = [str(x) for x in problem.get("loc", ()) if x != "body"]
+        if loc and (loc[0].startswith("list[") or loc[0] == "Customer"):
+            if not loc[0].startswith(branch):
+                continue
+            loc = loc[1:]
+        out.append(
+            {
+                "field": ".".join(loc) or "body",
+                "value": _plain(problem.get("input")),
+                "message": problem.get("msg"),
+            }
+        )
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """The received value as JSON can carry it: NaN and ±Infinity as text, objects shortened."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)[:200]

@@ -1,0 +1,71 @@
+"""Request and response models generated from `data/prepared/schema.json`, so any data set the
+pipeline trains on is served without hand-written models.
+
+Numeric features are finite floats (NaN and ±Infinity rejected); categorical features are text.
+With policy `reject`, values outside the training range and unseen categories are 422 errors;
+with policy `flag`, they are accepted and reported in the response's `warnings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+POLICIES = ("reject", "flag")
+
+
+class PredictionOut(BaseModel):
+    probability: float
+    decision: bool
+    confidence: float
+    customer_id: str | None = None
+    warnings: list[str] = []
+
+
+class PredictResponse(BaseModel):
+    model_version: str
+    threshold: float
+    request_id: str
+    predictions: list[PredictionOut]
+
+
+def customer_model(schema: Mapping[str, Any], *, policy: str) -> type[BaseModel]:
+    """A pydantic model with one field per feature, typed and constrained from the schema."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown-value policy must be one of {list(POLICIES)}, got {policy!r}")
+    fields: dict[str, Any] = {"customer_id": (str | None, Field(None, max_length=200))}
+    for name, info in schema["features"].items():
+        if info["kind"] == "numeric":
+            bounds = (
+                {"ge": info["min"], "le": info["max"]}
+                if policy == "reject" and info["min"] is not None
+                else {}
+            )
+            fields[name] = (float | None, Field(..., allow_inf_nan=False, **bounds))
+        elif policy == "reject":
+            fields[name] = (Literal[tuple(info["categories"])] | None, Field(...))
+        else:
+            fields[name] = (str | None, Field(..., max_length=200))
+    return create_model("Customer", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def unusual(record: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """Warnings for values outside the training range or categories never seen in training."""
+    notes = []
+    for name, info in schema["features"].items():
+        value = record.get(name)
+        if value is None:
+            continue
+        if (
+            info["kind"] == "numeric"
+            and info["min"] is not None
+            and not info["min"] <= value <= info["max"]
+        ):
+            notes.append(
+                f"{name}={value} is outside the training range [{info['min']}, {info['max']}]"
+            )
+        elif info["kind"] == "categorical" and str(value) not in info["categories"]:
+            notes.append(f"{name}={value!r} was not seen in training")
+    return notes

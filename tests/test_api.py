@@ -1,0 +1,205 @@
+"""The prediction service: endpoints, the malformed-request corpus, a tampered model refused.
+
+Uses a model trained here on a small Telco sample (not the project's outputs), written with its
+metadata and schema the way the pipeline writes them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import joblib
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from churnops import data, schema, train
+from churnops.api.app import Settings, create_app
+from churnops.features import build_featurizer
+from churnops.files import file_digest
+from churnops.params import load_params
+from tests.conftest import ROOT, TELCO
+
+
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model")
+    params = load_params(ROOT / "params.yaml")
+    spec = data.DataSpec.from_params(params)
+    raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False, na_values=[""]).head(800)
+    frame, _ = data.clean(raw, spec)
+    model = train.make_pipeline(
+        build_featurizer(spec.columns, params["featurize"]),
+        train.build_estimator("logistic_regression", params["train"]["candidates"], 0),
+    )
+    model.fit(frame[list(spec.columns)], data.binary_target(frame[spec.target], "Yes"))
+    joblib.dump(model, folder / "model.joblib")
+    table = schema.infer_schema(
+        frame, spec.columns, target=spec.target, id_column=spec.id_column, labels=spec.labels
+    )
+    (folder / "schema.json").write_text(json.dumps(table))
+    meta = {
+        "model_sha256": file_digest(folder / "model.joblib"),
+        "train_data_md5": "x",
+        "candidate": "logistic_regression",
+        "cv": {"mean": 0.84},
+        "classes": spec.labels,
+        "positive_label": "Yes",
+        "decision_threshold": {"value": 0.33},
+    }
+    (folder / "meta.json").write_text(json.dumps(meta))
+    example = frame.iloc[0]
+    record = {c: (None if pd.isna(example[c]) else example[c]) for c in spec.columns}
+    return folder, {"customer_id": "c-1", **record}
+
+
+def _client(folder, **changes) -> TestClient:
+    settings = Settings(
+        model_path=folder / "model.joblib",
+        meta_path=folder / "meta.json",
+        schema_path=folder / "schema.json",
+        **changes,
+    )
+    return TestClient(create_app(settings))
+
+
+@pytest.fixture(scope="module")
+def client(model_files):
+    return _client(model_files[0], max_batch=5, max_body_bytes=50_000)
+
+
+def test_health_ready_model(client):
+    assert client.get("/health").json() == {"status": "alive"}
+    assert client.get("/ready").json()["status"] == "ready"
+    described = client.get("/model").json()
+    assert described["decision_threshold"] == {"value": 0.33}
+    assert "tenure" in described["input_schema"]
+
+
+def test_predict_one_and_many(client, model_files):
+    _, record = model_files
+    one = client.post("/predict", json=record)
+    assert one.status_code == 200
+    body = one.json()
+    assert body["threshold"] == 0.33
+    (prediction,) = body["predictions"]
+    assert 0 < prediction["probability"] < 1
+    assert prediction["decision"] == (prediction["probability"] >= 0.33)
+    assert prediction["customer_id"] == "c-1"
+    many = client.post("/predict", json=[record, {**record, "Contract": "Two year"}])
+    assert [p["customer_id"] for p in many.json()["predictions"]] == ["c-1", "c-1"]
+
+
+def test_openapi_has_the_generated_fields(client):
+    spec = client.get("/openapi.json").json()
+    assert "tenure" in json.dumps(spec["components"]["schemas"])
+    assert "Month-to-month" in json.dumps(spec["components"]["schemas"])
+
+
+def _raw(client, body: str, content_type="application/json"):
+    return client.post("/predict", content=body, headers={"content-type": content_type})
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "needle"),
+    [
+        (lambda r: _raw_json('{"tenure": '), 400, "malformed JSON"),
+        (lambda r: ("text", "tenure=3"), 415, "unsupported media type"),
+        (lambda r: {k: v for k, v in r.items() if k != "tenure"}, 422, '"field": "tenure"'),
+        (lambda r: {**r, "shoe_size": 42}, 422, '"field": "shoe_size"'),
+        (lambda r: {**r, "tenure": "long"}, 422, '"value": "long"'),
+        (
+            lambda r: _raw_json(
+                json.dumps(r).replace('"tenure": ' + json.dumps(r["tenure"]), '"tenure": NaN')
+            ),
+            422,
+            '"field": "tenure"',
+        ),
+        (
+            lambda r: _raw_json(
+                json.dumps(r).replace('"tenure": ' + json.dumps(r["tenure"]), '"tenure": Infinity')
+            ),
+            422,
+            "finite",
+        ),
+        (lambda r: {**r, "tenure": -5}, 422, '"value": -5'),
+        (lambda r: {**r, "Contract": "Lifetime"}, 422, '"value": "Lifetime"'),
+        (lambda r: [], 422, "empty"),
+        (lambda r: [r] * 6, 422, "exceed the limit of 5"),
+        (lambda r: _raw_json("[" * 20_000 + "]" * 20_000), 400, "malformed JSON"),
+        (lambda r: _raw_json(json.dumps({**r, "customer_id": "x" * 60_000})), 413, "too large"),
+    ],
+    ids=[
+        "bad JSON",
+        "wrong content type",
+        "missing field",
+        "extra field",
+        "wrong type",
+        "NaN",
+        "Infinity",
+        "negative tenure",
+        "unseen category",
+        "empty batch",
+        "too-large batch",
+        "deeply nested",
+        "too-large body",
+    ],
+)
+def test_malformed_requests_get_the_right_4xx_and_the_server_stays_up(
+    client, model_files, make, status, needle
+):
+    _, record = model_files
+    made = make(dict(record))
+    if isinstance(made, tuple) and made[0] == "raw":
+        response = _raw(client, made[1])
+    elif isinstance(made, tuple):
+        response = _raw(client, made[1], "text/plain")
+    else:
+        response = client.post("/predict", json=made)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "detail"}
+    assert needle in json.dumps(body), body
+    assert "Traceback" not in response.text
+    assert client.get("/health").status_code == 200
+    assert client.post("/predict", json=record).status_code == 200
+
+
+def _raw_json(text: str):
+    return ("raw", text)
+
+
+def test_flag_policy_accepts_and_warns(model_files):
+    folder, record = model_files
+    client = _client(folder, policy="flag")
+    response = client.post("/predict", json={**record, "Contract": "Lifetime", "tenure": 500})
+    assert response.status_code == 200
+    warnings = response.json()["predictions"][0]["warnings"]
+    assert any("Contract='Lifetime' was not seen in training" in w for w in warnings)
+    assert any("tenure=500.0 is outside the training range" in w for w in warnings)
+
+
+def test_tampered_model_is_refused(model_files, tmp_path):
+    folder, record = model_files
+    for name in ("model.joblib", "meta.json", "schema.json"):
+        shutil.copy(folder / name, tmp_path / name)
+    with open(tmp_path / "model.joblib", "ab") as handle:
+        handle.write(b"tampered")
+    client = _client(tmp_path)
+    assert client.get("/health").status_code == 200
+    ready = client.get("/ready")
+    assert ready.status_code == 503
+    assert "refusing to serve" in ready.json()["detail"]
+    assert client.post("/predict", json=record).status_code == 503
+
+
+def test_settings_from_environment(monkeypatch):
+    from churnops.api.app import settings_from_env
+
+    monkeypatch.setenv("CHURNOPS_MODEL", "/m/model.joblib")
+    monkeypatch.setenv("CHURNOPS_POLICY", "flag")
+    monkeypatch.setenv("CHURNOPS_MAX_BATCH", "7")
+    settings = settings_from_env()
+    assert str(settings.model_path) == "/m/model.joblib"
+    assert (settings.policy, settings.max_batch) == ("flag", 7)
+    assert str(settings.schema_path) == "data/prepared/schema.json"
