@@ -1,4 +1,4 @@
-"""evaluate: score the deployable pipeline on the held-out test split (no other stage reads it),
+"""evaluate: score the deployable pipeline on the held-out test split (the only stage scoring it),
 at the headline threshold and at the business threshold; check fairness; diagnose the model on
 the training split (learning curve, CV strategies) and explain it (importances)."""
 

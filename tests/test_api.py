@@ -8,49 +8,10 @@ from __future__ import annotations
 import json
 import shutil
 
-import joblib
-import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from churnops import data, schema, train
 from churnops.api.app import Settings, create_app
-from churnops.features import build_featurizer
-from churnops.files import file_digest
-from churnops.params import load_params
-from tests.conftest import ROOT, TELCO
-
-
-@pytest.fixture(scope="module")
-def model_files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("model")
-    params = load_params(ROOT / "params.yaml")
-    spec = data.DataSpec.from_params(params)
-    raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False, na_values=[""]).head(800)
-    frame, _ = data.clean(raw, spec)
-    model = train.make_pipeline(
-        build_featurizer(spec.columns, params["featurize"]),
-        train.build_estimator("logistic_regression", params["train"]["candidates"], 0),
-    )
-    model.fit(frame[list(spec.columns)], data.binary_target(frame[spec.target], "Yes"))
-    joblib.dump(model, folder / "model.joblib")
-    table = schema.infer_schema(
-        frame, spec.columns, target=spec.target, id_column=spec.id_column, labels=spec.labels
-    )
-    (folder / "schema.json").write_text(json.dumps(table))
-    meta = {
-        "model_sha256": file_digest(folder / "model.joblib"),
-        "train_data_md5": "x",
-        "candidate": "logistic_regression",
-        "cv": {"mean": 0.84},
-        "classes": spec.labels,
-        "positive_label": "Yes",
-        "decision_threshold": {"value": 0.33},
-    }
-    (folder / "meta.json").write_text(json.dumps(meta))
-    example = frame.iloc[0]
-    record = {c: (None if pd.isna(example[c]) else example[c]) for c in spec.columns}
-    return folder, {"customer_id": "c-1", **record}
 
 
 def _client(folder, **changes) -> TestClient:

@@ -76,7 +76,22 @@ def main(argv: list[str] | None = None) -> int:
         choices=("reject", "flag"),
         help="unseen categories / out-of-range values (default reject)",
     )
+    predict = commands.add_parser("predict", help="score a CSV or Parquet file in chunks")
+    predict.add_argument("--input", required=True, type=Path)
+    predict.add_argument("--output", required=True, type=Path, help="predictions (.parquet)")
+    predict.add_argument(
+        "--rejects",
+        type=Path,
+        help="rejected rows with reasons (default: OUTPUT stem + .rejects.parquet)",
+    )
+    predict.add_argument("--chunk-rows", type=int, default=100_000)
+    predict.add_argument("--policy", choices=("reject", "flag"), default="reject")
+    predict.add_argument("--model", type=Path, default=Path("models/model.joblib"))
+    predict.add_argument("--meta", type=Path, default=Path("models/model_meta.json"))
+    predict.add_argument("--schema", type=Path, default=Path("data/prepared/schema.json"))
     args = parser.parse_args(argv)
+    if args.command == "predict":
+        return _predict(args)
     if args.command == "serve":
         return _serve(args)
     if args.command == "summary":
@@ -84,6 +99,41 @@ def main(argv: list[str] | None = None) -> int:
             print(f"churnops: no dvc.yaml in {args.root.resolve()}", file=sys.stderr)
             return 2
         print(summary(args.root))
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from churnops import batch
+    from churnops.api import serving
+    from churnops.files import staged_outputs
+    from churnops.stage import USER_ERRORS
+
+    rejects = args.rejects or args.output.with_name(args.output.stem + ".rejects.parquet")
+    try:
+        if args.chunk_rows < 1:
+            raise ValueError(f"--chunk-rows must be >= 1, got {args.chunk_rows}")
+        model = serving.load(args.model, args.meta, args.schema)
+        id_column = model.schema.get("id_column")
+        with tqdm(desc="scoring", unit="rows", disable=None) as bar, staged_outputs() as out:
+            counts = batch.score(
+                batch.read_chunks(args.input, args.chunk_rows),
+                model,
+                model.schema,
+                policy=args.policy,
+                id_column=id_column,
+                output=out.path(args.output),
+                rejects=out.path(rejects),
+                progress=bar.update,
+            )
+    except (*USER_ERRORS, serving.ModelIntegrityError, ValueError, OSError) as exc:
+        print(f"churnops predict: error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"churnops predict: {counts['rows']:,} rows, {counts['scored']:,} scored -> "
+        f"{args.output}, {counts['rejected']:,} rejected -> {rejects}"
+    )
     return 0
 
 

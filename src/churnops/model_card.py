@@ -84,8 +84,8 @@ def data_section(
         f"the id; {quality['missing']['total']:,} missing values",
         f"- **Target `{schema['target']['name']}`:** {balance}",
         f"- **Split:** {split['train_rows']:,} train / {split['test_rows']:,} "
-        f"test, stratified, seed {split['seed']}; the test split is read by the "
-        "evaluate stage only",
+        f"test, stratified, seed {split['seed']}; model selection, tuning and the "
+        "decision threshold never read the test split",
         f"- **Features:** {len(numeric)} numeric ({', '.join(numeric)}), {len(categorical)} "
         f"categorical ({', '.join(categorical)})",
         f"- **Cleaning:** numeric-like text coerced to numbers; became missing: "

@@ -50,8 +50,9 @@ def render(outputs: Mapping[str, Any], figures: set[str]) -> str:
             pages.cards(overview),
             pages.paragraph(
                 f"Model {meta['candidate']} ({meta['model_sha256'][:12]}), chosen by rule "
-                f"{meta['selection']['rule']} among {len(cv['candidates'])} candidates; the test "
-                "split was read by the evaluate stage only."
+                f"{meta['selection']['rule']} among {len(cv['candidates'])} candidates; "
+                "no stage that selects, tunes or sets a threshold for the model reads the "
+                "test split."
             ),
             anchor="overview",
         ),
