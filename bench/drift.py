@@ -65,11 +65,13 @@ class Monitor:
         }
 
     def typed(self, rows: pd.DataFrame) -> pd.DataFrame:
-        frame = monitor.check_batch(rows, self.schema)
-        frame[P] = self.model.predict_proba(frame[list(self.kinds)])[:, 1]
-        if self.spec.target in rows:
-            frame[L] = data.binary_target(rows[self.spec.target], self.spec.positive_label)
-        return frame
+        return monitor.scored_rows(
+            rows,
+            self.schema,
+            self.model,
+            target=self.spec.target,
+            positive_label=self.spec.positive_label,
+        )
 
     def assess(self, rows: pd.DataFrame) -> dict:
         return monitor.assess(self.reference, self.typed(rows), self.schema, **self.kwargs)

@@ -50,18 +50,20 @@ def main() -> None:
     model = joblib.load(args.model)
 
     raw_batch = read_table(args.batch)
-    batch = monitor.check_batch(raw_batch, schema)
-    reference_rows = read_table(args.reference)
-    reference = monitor.check_batch(reference_rows, schema)
+    batch = monitor.scored_rows(
+        raw_batch, schema, model, target=spec.target, positive_label=spec.positive_label
+    )
+    reference = monitor.scored_rows(
+        read_table(args.reference),
+        schema,
+        model,
+        target=spec.target,
+        positive_label=spec.positive_label,
+    )
+    labelled = LABEL in batch
     log.info(
         "batch %s: %d rows; reference: %d training rows", args.batch, len(batch), len(reference)
     )
-    reference[PREDICTION] = model.predict_proba(reference[list(kinds)])[:, 1]
-    batch[PREDICTION] = model.predict_proba(batch[list(kinds)])[:, 1]
-    labelled = spec.target in raw_batch and raw_batch[spec.target].notna().all()
-    reference[LABEL] = data.binary_target(reference_rows[spec.target], spec.positive_label)
-    if labelled:
-        batch[LABEL] = data.binary_target(raw_batch[spec.target], spec.positive_label)
 
     evaluation = read_json(args.evaluation)
     result = monitor.assess(

@@ -13,6 +13,7 @@ from scipy import stats
 from sklearn import metrics
 
 from churnops import drift
+from churnops.data import binary_target
 from churnops.params import ParamsError
 from churnops.schema import DataError, category_text
 
@@ -248,6 +249,23 @@ def decide(
 
 PREDICTION = "__prediction__"
 LABEL = "__label__"
+
+
+def scored_rows(
+    rows: pd.DataFrame,
+    schema: Mapping[str, Any],
+    model: Any,
+    *,
+    target: str,
+    positive_label: Any,
+) -> pd.DataFrame:
+    """The typed feature columns of `rows` (see `check_batch`) plus the model's PREDICTION and,
+    when every row is labelled, the 0/1 LABEL: what `assess` compares."""
+    typed = check_batch(rows, schema)
+    typed[PREDICTION] = model.predict_proba(typed[list(schema["features"])])[:, 1]
+    if target in rows and rows[target].notna().all():
+        typed[LABEL] = binary_target(rows[target], positive_label)
+    return typed
 
 
 def assess(

@@ -63,8 +63,8 @@ def render(outputs: Mapping[str, Any], figures: set[str]) -> str:
         ),
         pages.section(
             "Exploration",
-            pages.paragraph("The full exploration of the training split: "),
-            '<p><a href="eda/index.html">Open the EDA page</a></p>',
+            "<p>The full exploration of the training split: "
+            '<a href="eda/index.html">open the EDA page</a>.</p>',
             _figures(
                 [
                     ("eda/figures/histograms.png", "Numeric columns by class"),
