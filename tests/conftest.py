@@ -82,7 +82,7 @@ def model_files(tmp_path_factory):
 
     import joblib
 
-    from churnops import data, schema, train
+    from churnops import compiled, data, schema, train
     from churnops.features import build_featurizer
     from churnops.files import file_digest
     from churnops.params import load_params
@@ -112,6 +112,13 @@ def model_files(tmp_path_factory):
         "decision_threshold": {"value": 0.33},
     }
     (folder / "meta.json").write_text(json.dumps(meta))
+    onnx_bytes, report = compiled.compile_pipeline(model, frame, tolerance=1e-5)
+    assert onnx_bytes, report
+    (folder / "compiled").mkdir()
+    (folder / "compiled" / "model.onnx").write_bytes(onnx_bytes)
+    (folder / "compiled" / "manifest.json").write_text(
+        json.dumps(compiled.manifest(onnx_bytes, report, source_model_sha256=meta["model_sha256"]))
+    )
     example = frame.iloc[0]
     record = {c: (None if pd.isna(example[c]) else example[c]) for c in spec.columns}
     return folder, {"customer_id": "c-1", **record}

@@ -16,10 +16,14 @@ from churnops.api.app import Settings, create_app
 
 def _client(folder, **changes) -> TestClient:
     settings = Settings(
-        model_path=folder / "model.joblib",
-        meta_path=folder / "meta.json",
-        schema_path=folder / "schema.json",
-        **changes,
+        **{
+            "model_path": folder / "model.joblib",
+            "meta_path": folder / "meta.json",
+            "schema_path": folder / "schema.json",
+            "compiled_path": folder / "compiled",
+            "log_path": folder / "predictions.sqlite",
+            **changes,
+        }
     )
     return TestClient(create_app(settings))
 
@@ -164,3 +168,77 @@ def test_settings_from_environment(monkeypatch):
     assert str(settings.model_path) == "/m/model.joblib"
     assert (settings.policy, settings.max_batch) == ("flag", 7)
     assert str(settings.schema_path) == "data/prepared/schema.json"
+
+
+def test_every_prediction_is_logged_with_its_request_id(model_files, tmp_path):
+    folder, record = model_files
+    client = _client(folder, log_path=tmp_path / "log.sqlite")
+    assert client.get("/model").json()["engine"] == "onnx"
+    answer = client.post("/predict", json=[record, {**record, "customer_id": "c-2"}]).json()
+    from churnops.prediction_log import PredictionLog
+
+    logged = PredictionLog(tmp_path / "log.sqlite").read()
+    assert logged["request_id"].tolist() == [answer["request_id"]] * 2
+    assert logged["customer_id"].tolist() == ["c-1", "c-2"]
+    assert logged["probability"].tolist() == [p["probability"] for p in answer["predictions"]]
+    assert (logged["latency_ms"] > 0).all()
+    assert json.loads(logged["inputs"][0])["tenure"] == record["tenure"]
+    assert "customer_id" not in json.loads(logged["inputs"][0])
+
+
+def test_rejected_requests_are_not_logged(model_files, tmp_path):
+    folder, record = model_files
+    client = _client(folder, log_path=tmp_path / "log.sqlite")
+    assert client.post("/predict", json={**record, "tenure": -1}).status_code == 422
+    from churnops.prediction_log import PredictionLog
+
+    assert PredictionLog(tmp_path / "log.sqlite").count() == 0
+
+
+def test_feedback_by_request_or_customer(model_files, tmp_path):
+    folder, record = model_files
+    client = _client(folder, log_path=tmp_path / "log.sqlite")
+    request_id = client.post("/predict", json=record).json()["request_id"]
+    by_request = client.post("/feedback", json={"request_id": request_id, "churned": True})
+    assert by_request.status_code == 200
+    assert by_request.json() == {"recorded": True, "predictions": 1}
+    by_customer = client.post("/feedback", json={"customer_id": "c-1", "churned": False})
+    assert by_customer.json()["predictions"] == 1
+    unknown = client.post("/feedback", json={"request_id": "nope", "churned": True})
+    assert unknown.status_code == 404
+    assert unknown.json()["detail"] == "no logged prediction has request_id 'nope'"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"churned": True}, "body"),
+        ({"request_id": "a", "customer_id": "b", "churned": True}, "body"),
+        ({"request_id": "a", "churned": "yes"}, "churned"),
+        ({"request_id": "a"}, "churned"),
+        ({"request_id": "a", "churned": True, "extra": 1}, "extra"),
+    ],
+)
+def test_malformed_feedback_is_422_naming_the_field(client, body, field):
+    answer = client.post("/feedback", json=body)
+    assert answer.status_code == 422
+    assert field in [p["field"] for p in answer.json()["detail"]]
+
+
+def test_settings_from_params_then_environment(monkeypatch, tmp_path):
+    from churnops.api.app import settings_from_env
+
+    params = tmp_path / "params.yaml"
+    params.write_text("serve:\n  max_batch: 3\n  log_path: x/log.sqlite\n  policy: flag\n")
+    monkeypatch.setenv("CHURNOPS_PARAMS", str(params))
+    settings = settings_from_env()
+    assert (settings.max_batch, str(settings.log_path), settings.policy) == (
+        3,
+        "x/log.sqlite",
+        "flag",
+    )
+    monkeypatch.setenv("CHURNOPS_MAX_BATCH", "9")
+    assert settings_from_env().max_batch == 9
+    monkeypatch.setenv("CHURNOPS_MAX_BATCH", "0")
+    with pytest.raises(ValueError, match="setting max_batch must be a positive integer, got '0'"):
+        settings_from_env()

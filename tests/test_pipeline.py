@@ -43,7 +43,7 @@ def test_repro_writes_every_output(telco_repo):
         "reports/eda/index.html",
         "reports/model_card.md",
         "reports/index.html",
-        "data/production/batch.parquet",
+        "data/simulated/batch.parquet",
         "reports/monitor/metrics.json",
         "reports/monitor/alerts.json",
         "reports/monitor/decision.json",
@@ -198,3 +198,76 @@ def test_another_data_set_runs_by_params_alone(tmp_path):
     card = (repo / "reports/model_card.md").read_text()
     assert "purpose and intended use are not stated" in card
     assert "account" in (repo / "reports/eda/index.html").read_text()
+
+
+def test_served_predictions_run_through_the_monitor_stage(telco_repo, tmp_path):
+    """Serve the test split, report the outcomes, export the log, and monitor it with
+    `dvc exp run -S monitor.current_path=...`: what users do to watch the live model."""
+    from fastapi.testclient import TestClient
+
+    from churnops import cli
+    from churnops.api.app import Settings, create_app
+
+    repo = telco_repo
+    run(repo, "git", "checkout", "--", ".")
+    run(repo, "dvc", "checkout", "--force")
+    settings = Settings(
+        model_path=repo / "models/model.joblib",
+        meta_path=repo / "models/model_meta.json",
+        schema_path=repo / "data/prepared/schema.json",
+        compiled_path=repo / "models/compiled",
+        log_path=repo / "logs/predictions.sqlite",
+        policy="flag",
+    )
+    client = TestClient(create_app(settings))
+    assert client.get("/ready").json()["engine"] == "onnx"
+    rows = pd.read_parquet(repo / "data/prepared/test.parquet")
+    schema = _read(repo, "data/prepared/schema.json")
+    features = list(schema["features"])
+    for start in range(0, len(rows), 25):
+        chunk = rows.iloc[start : start + 25]
+        body = [
+            {
+                "customer_id": row["customerID"],
+                **{c: (None if pd.isna(row[c]) else row[c]) for c in features},
+            }
+            for _, row in chunk.iterrows()
+        ]
+        assert client.post("/predict", json=body).status_code == 200
+    for _, row in rows.iterrows():
+        outcome = {"customer_id": row["customerID"], "churned": row["Churn"] == "Yes"}
+        assert client.post("/feedback", json=outcome).status_code == 200
+
+    exported = repo / "data/production/batch.parquet"
+    code = cli.main(
+        [
+            "log",
+            "export",
+            "--out",
+            str(exported),
+            "--log",
+            str(repo / "logs/predictions.sqlite"),
+            "--meta",
+            str(repo / "models/model_meta.json"),
+            "--schema",
+            str(repo / "data/prepared/schema.json"),
+        ]
+    )
+    assert code == 0
+    batch = pd.read_parquet(exported)
+    assert len(batch) == len(rows)
+    assert batch["Churn"].tolist() == rows["Churn"].tolist()
+
+    try:
+        run(repo, "dvc", "exp", "run", "-S", "monitor.current_path=data/production/batch.parquet")
+        monitored = _read(repo, "reports/monitor/metrics.json")
+        expected_auc = _read(repo, "reports/evaluate/metrics.json")["roc_auc"]
+        observed = _read(repo, "reports/monitor/alerts.json")["observed"]
+    finally:  # leave the committed state for the tests that follow
+        run(repo, "git", "checkout", "--", ".")
+        run(repo, "dvc", "checkout", "--force")
+    assert monitored["rows"] == len(rows)
+    assert monitored["labelled"] is True
+    # the served probabilities are the evaluated pipeline's: same ROC-AUC on the same rows
+    assert monitored["performance"]["roc_auc"] == pytest.approx(expected_auc, abs=1e-4)
+    assert observed["latency_p99_ms"]["value"] > 0

@@ -74,8 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--policy",
         choices=("reject", "flag"),
-        help="unseen categories / out-of-range values (default reject)",
+        help="unseen categories / out-of-range values (default: params serve.policy, or reject)",
     )
+    serve.add_argument("--compiled", help="compiled model folder (default models/compiled)")
+    serve.add_argument(
+        "--engine",
+        choices=("auto", "onnx", "sklearn"),
+        help="auto: ONNX Runtime when the compiled model is verified, else scikit-learn",
+    )
+    serve.add_argument("--log", help="prediction log (default: params serve.log_path)")
     predict = commands.add_parser("predict", help="score a CSV or Parquet file in chunks")
     predict.add_argument("--input", required=True, type=Path)
     predict.add_argument("--output", required=True, type=Path, help="predictions (.parquet)")
@@ -89,9 +96,27 @@ def main(argv: list[str] | None = None) -> int:
     predict.add_argument("--model", type=Path, default=Path("models/model.joblib"))
     predict.add_argument("--meta", type=Path, default=Path("models/model_meta.json"))
     predict.add_argument("--schema", type=Path, default=Path("data/prepared/schema.json"))
+    predict.add_argument("--compiled", type=Path, default=Path("models/compiled"))
+    predict.add_argument("--engine", choices=("auto", "onnx", "sklearn"), default="auto")
+    logs = commands.add_parser("log", help="the prediction log")
+    log_commands = logs.add_subparsers(dest="log_command", required=True)
+    export = log_commands.add_parser(
+        "export", help="write the logged predictions and outcomes as a batch the monitor reads"
+    )
+    export.add_argument("--out", required=True, type=Path, help="a .parquet or .csv file")
+    export.add_argument("--since", help="only predictions at or after this ISO date/time (UTC)")
+    export.add_argument(
+        "--labelled-only", action="store_true", help="only predictions whose outcome is known"
+    )
+    export.add_argument("--log", type=Path, help="the log (default: params serve.log_path)")
+    export.add_argument("--params", type=Path, default=Path("params.yaml"))
+    export.add_argument("--meta", type=Path, default=Path("models/model_meta.json"))
+    export.add_argument("--schema", type=Path, default=Path("data/prepared/schema.json"))
     args = parser.parse_args(argv)
     if args.command == "predict":
         return _predict(args)
+    if args.command == "log":
+        return _export_log(args)
     if args.command == "serve":
         return _serve(args)
     if args.command == "summary":
@@ -114,7 +139,14 @@ def _predict(args: argparse.Namespace) -> int:
     try:
         if args.chunk_rows < 1:
             raise ValueError(f"--chunk-rows must be >= 1, got {args.chunk_rows}")
-        model = serving.load(args.model, args.meta, args.schema)
+        model = serving.load(
+            args.model,
+            args.meta,
+            args.schema,
+            compiled_dir=args.compiled,
+            engine=args.engine,
+            threads=os.cpu_count() or 1,
+        )
         id_column = model.schema.get("id_column")
         with tqdm(desc="scoring", unit="rows", disable=None) as bar, staged_outputs() as out:
             counts = batch.score(
@@ -131,8 +163,54 @@ def _predict(args: argparse.Namespace) -> int:
         print(f"churnops predict: error: {exc}", file=sys.stderr)
         return 2
     print(
-        f"churnops predict: {counts['rows']:,} rows, {counts['scored']:,} scored -> "
-        f"{args.output}, {counts['rejected']:,} rejected -> {rejects}"
+        f"churnops predict: {counts['rows']:,} rows, {counts['scored']:,} scored with "
+        f"{model.engine} -> {args.output}, {counts['rejected']:,} rejected -> {rejects}"
+    )
+    return 0
+
+
+def _export_log(args: argparse.Namespace) -> int:
+    from churnops import prediction_log
+    from churnops.files import read_json, staged_outputs
+    from churnops.params import ParamsError, load_params
+
+    try:
+        log_path = args.log
+        if log_path is None:
+            serve = load_params(args.params).get("serve") or {}
+            log_path = Path(serve.get("log_path") or "logs/predictions.sqlite")
+        if not log_path.is_file():
+            raise FileNotFoundError(f"no prediction log at {log_path}")
+        if args.out.suffix not in (".parquet", ".csv"):
+            raise ValueError(f"--out must end in .parquet or .csv, got {args.out}")
+        since = prediction_log.parse_since(args.since) if args.since else None
+        meta = read_json(args.meta)
+        positive = meta["positive_label"]
+        negative = next(c for c in meta["classes"] if c != positive)
+        log = prediction_log.PredictionLog(log_path)
+        try:
+            batch = prediction_log.export(
+                log.read(since=since),
+                read_json(args.schema),
+                positive_label=positive,
+                negative_label=negative,
+                labelled_only=args.labelled_only,
+            )
+        finally:
+            log.close()
+        with staged_outputs() as out:
+            if args.out.suffix == ".csv":
+                out.write_csv(args.out, batch)
+            else:
+                out.write_parquet(args.out, batch)
+    except (ParamsError, ValueError, OSError, KeyError) as exc:
+        print(f"churnops log export: error: {exc}", file=sys.stderr)
+        return 2
+    target = read_json(args.schema).get("target", {}).get("name")
+    known = int(batch[target].notna().sum()) if target in batch else 0
+    print(
+        f"churnops log export: {len(batch):,} predictions ({known:,} with a known outcome) "
+        f"-> {args.out}"
     )
     return 0
 
@@ -148,6 +226,9 @@ def _serve(args: argparse.Namespace) -> int:
         ("meta", "meta_path"),
         ("schema", "schema_path"),
         ("policy", "policy"),
+        ("compiled", "compiled_path"),
+        ("engine", "engine"),
+        ("log", "log_path"),
     ):
         if getattr(args, option):
             os.environ[ENV[field]] = str(getattr(args, option))

@@ -6,7 +6,9 @@ object turns raw rows into model inputs at training, evaluation and serving time
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -150,13 +152,56 @@ class FeatureRecipes(TransformerMixin, BaseEstimator):
             groups = X[recipe["group"]].astype(str)
             means = groups.map(fitted["by_group"]).astype("float64").fillna(fitted["overall"])
             return X[recipe["column"]].astype("float64") / means.replace(0, np.nan)
-        # count_equal: text columns compare as they are (no per-row str() on big batches)
+        # count_equal: text columns compare as they are (no per-row str() on big batches);
+        # a missing value never counts
         value = str(recipe["value"])
         hits = [
-            X[c] == value if X[c].dtype == object else X[c].astype(str) == value
+            X[c] == value if X[c].dtype == object else X[c].notna() & (X[c].astype(str) == value)
             for c in recipe["columns"]
         ]
         return pd.concat(hits, axis=1).sum(axis=1)
+
+    def transform_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """`transform` for one row held in a dict, in plain Python: what a single-row request
+        costs microseconds for instead of a DataFrame's milliseconds. Missing values (None or
+        NaN) come out as NaN, exactly as `transform` gives them."""
+        check_is_fitted(self, "group_means_")
+        out = {k: (np.nan if _missing(v) else v) for k, v in record.items()}
+        for recipe in self.recipes:
+            out[recipe["name"]] = self._make_one(recipe, out)
+        return out
+
+    def _make_one(self, recipe: Mapping[str, Any], row: Mapping[str, Any]) -> Any:
+        kind = recipe["kind"]
+        if kind == "log":
+            value = float(row[recipe["column"]])
+            return value if value != value else math.log1p(max(value, 0.0))
+        if kind == "bin":
+            value = float(row[recipe["column"]])
+            if value != value:
+                return np.nan
+            edges = list(recipe["edges"])
+            return _bin_labels(edges)[bisect.bisect_left(edges, value)]
+        if kind == "ratio":
+            numerator = float(row[recipe["numerator"]])
+            denominator = float(row[recipe["denominator"]])
+            floor = recipe.get("min_denominator")
+            if floor is not None and denominator < floor:
+                denominator = float(floor)
+            return numerator / denominator if denominator != 0 else np.nan
+        if kind == "product":
+            present = [float(row[c]) for c in recipe["columns"] if not _missing(row[c])]
+            return math.prod(present) if present else np.nan
+        if kind == "group_relative":
+            fitted = self.group_means_[recipe["name"]]
+            group = row[recipe["group"]]
+            key = "nan" if _missing(group) else str(group)
+            mean = fitted["by_group"].get(key, fitted["overall"])
+            if mean != mean:
+                mean = fitted["overall"]
+            return float(row[recipe["column"]]) / mean if mean != 0 else np.nan
+        value = str(recipe["value"])
+        return sum(1 for c in recipe["columns"] if not _missing(row[c]) and _text(row[c]) == value)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "feature_names_in_")
@@ -166,11 +211,24 @@ class FeatureRecipes(TransformerMixin, BaseEstimator):
 
 def _bin(values: pd.Series, edges: list[float]) -> pd.Series:
     bounds = [-np.inf, *edges, np.inf]
+    binned = pd.cut(values, bins=bounds, labels=_bin_labels(edges), right=True)
+    return binned.astype(object).where(binned.notna(), np.nan)
+
+
+def _bin_labels(edges: list[float]) -> list[str]:
+    """One label per interval (-inf, e0], (e0, e1], ..., (e_last, inf)."""
     labels = [f"le_{_num(edges[0])}"]
     labels += [f"{_num(a)}_{_num(b)}" for a, b in itertools.pairwise(edges)]
-    labels += [f"gt_{_num(edges[-1])}"]
-    binned = pd.cut(values, bins=bounds, labels=labels, right=True)
-    return binned.astype(object).where(binned.notna(), np.nan)
+    return [*labels, f"gt_{_num(edges[-1])}"]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _text(value: Any) -> str:
+    """A value as `count_equal` compares it: text as it is, numbers as pandas prints them."""
+    return value if isinstance(value, str) else str(value)
 
 
 def _num(value: float) -> str:

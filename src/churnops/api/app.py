@@ -8,59 +8,90 @@ runtime, and the request model is built inside `create_app`.
 import logging
 import math
 import os
+import sqlite3
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from churnops import prediction_log
 from churnops.api import schemas, serving
 from churnops.files import read_json
+from churnops.params import load_params
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the model lives and how strict the service is."""
+    """Where the model and the log live and how strict the service is."""
 
     model_path: Path = Path("models/model.joblib")
     meta_path: Path = Path("models/model_meta.json")
     schema_path: Path = Path("data/prepared/schema.json")
+    compiled_path: Path = Path("models/compiled")
+    engine: str = "auto"  # auto (ONNX when verified, else scikit-learn), onnx, sklearn
     policy: str = "reject"  # unseen categories / out-of-range values: reject or flag
     max_batch: int = 1000  # customers per request
     max_body_bytes: int = 1 << 20  # request body limit
+    log_path: Path = Path("logs/predictions.sqlite")
+    log_sync: str = "NORMAL"  # NORMAL survives a killed process, FULL also a power cut
 
 
 ENV = {
     "model_path": "CHURNOPS_MODEL",
     "meta_path": "CHURNOPS_META",
     "schema_path": "CHURNOPS_SCHEMA",
+    "compiled_path": "CHURNOPS_COMPILED",
+    "engine": "CHURNOPS_ENGINE",
     "policy": "CHURNOPS_POLICY",
     "max_batch": "CHURNOPS_MAX_BATCH",
     "max_body_bytes": "CHURNOPS_MAX_BODY_BYTES",
+    "log_path": "CHURNOPS_LOG",
+    "log_sync": "CHURNOPS_LOG_SYNC",
+}
+# params.yaml `serve` keys that set a default
+PARAMS = {
+    "policy": "policy",
+    "max_batch": "max_batch",
+    "max_body_bytes": "max_body_bytes",
+    "log_path": "log_path",
 }
 
 
 def settings_from_env() -> Settings:
-    """Settings from CHURNOPS_* environment variables, defaults for the rest."""
+    """Settings from the `serve` section of params.yaml (CHURNOPS_PARAMS names another file),
+    then CHURNOPS_* environment variables, defaults for the rest."""
     values: dict[str, Any] = {}
+    params_file = Path(os.environ.get("CHURNOPS_PARAMS", "params.yaml"))
+    if params_file.is_file():
+        serve = load_params(params_file).get("serve") or {}
+        values.update({f: serve[k] for f, k in PARAMS.items() if k in serve})
     for field, variable in ENV.items():
         if variable in os.environ:
-            raw = os.environ[variable]
-            values[field] = (
-                int(raw)
-                if field.startswith("max_")
-                else Path(raw)
-                if field.endswith("_path")
-                else raw
-            )
-    return Settings(**values)
+            values[field] = os.environ[variable]
+    return Settings(**{f: _typed(f, v) for f, v in values.items()})
+
+
+def _typed(field: str, value: Any) -> Any:
+    """A setting's value in its type; ValueError naming the setting when it does not fit."""
+    try:
+        if field.startswith("max_"):
+            number = int(value)
+            if isinstance(value, bool) or number < 1:
+                raise ValueError
+            return number
+        if field.endswith("_path"):
+            return Path(str(value))
+    except (TypeError, ValueError):
+        raise ValueError(f"setting {field} must be a positive integer, got {value!r}") from None
+    return str(value)
 
 
 def app_from_env() -> FastAPI:
@@ -90,6 +121,7 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "POST":
             return await self.app(scope, receive, send)
+        scope.setdefault("state", {})["received_at"] = time.perf_counter()
         headers = dict(scope["headers"])
         kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if kind != b"application/json":
@@ -126,13 +158,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Churn probabilities from the pipeline's evaluated model.",
     )
     app.state.settings = settings
+    app.state.model, app.state.log, app.state.not_ready = None, None, None
     try:
         app.state.model = serving.load(
-            settings.model_path, settings.meta_path, settings.schema_path
+            settings.model_path,
+            settings.meta_path,
+            settings.schema_path,
+            compiled_dir=settings.compiled_path,
+            engine=settings.engine,
         )
-        app.state.not_ready = None
-    except (serving.ModelIntegrityError, OSError, ValueError) as exc:
-        log.error("model not loaded: %s", exc)
+        app.state.log = prediction_log.PredictionLog(
+            settings.log_path, synchronous=settings.log_sync
+        )
+    except (serving.ModelIntegrityError, OSError, ValueError, sqlite3.Error) as exc:
+        log.error("not ready: %s", exc)
         app.state.model, app.state.not_ready = None, str(exc)
 
     def model() -> serving.LoadedModel:
@@ -173,8 +212,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/ready")
     def ready(loaded: Annotated[serving.LoadedModel, Depends(model)]) -> dict:
-        """The model is loaded and its sha256 verified."""
-        return {"status": "ready", "model_version": loaded.version}
+        """The model is loaded and its sha256 verified, and the prediction log is open."""
+        return {"status": "ready", "model_version": loaded.version, "engine": loaded.engine}
 
     @app.get("/model")
     def describe(loaded: Annotated[serving.LoadedModel, Depends(model)]) -> dict:
@@ -191,14 +230,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "positive_label": meta["positive_label"],
             "input_schema": loaded.schema["features"],
             "unknown_value_policy": settings.policy,
+            "engine": loaded.engine,
+            "engine_note": loaded.engine_note,
         }
 
     @app.post("/predict", response_model=schemas.PredictResponse)
     def predict(
         payload: customer | list[customer],  # type: ignore[valid-type]
         loaded: Annotated[serving.LoadedModel, Depends(model)],
+        request: Request,
     ) -> dict:
-        """Score one customer (an object) or several (a list)."""
+        """Score one customer (an object) or several (a list). Every prediction is in the
+        prediction log before the answer is sent."""
         customers = payload if isinstance(payload, list) else [payload]
         if not customers:
             raise ServiceError(422, "invalid request", "the list of customers is empty")
@@ -209,24 +252,70 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 f"{len(customers)} customers exceed the limit of {settings.max_batch} per request",
             )
         records = [c.model_dump() for c in customers]
-        rows = pd.DataFrame.from_records(records, columns=["customer_id", *loaded.features])
-        scored = loaded.predict(rows)
-        out = [
-            {
-                "probability": float(r.probability),
-                "decision": bool(r.decision),
-                "confidence": float(r.confidence),
-                "customer_id": rec["customer_id"],
-                "warnings": schemas.unusual(rec, loaded.schema),
-            }
-            for rec, r in zip(records, scored.itertuples(), strict=True)
-        ]
+        probabilities = loaded.probabilities(records)
+        threshold, request_id = loaded.threshold, uuid.uuid4().hex
+        out = []
+        for record, p in zip(records, probabilities.tolist(), strict=True):
+            decision = p >= threshold
+            out.append(
+                {
+                    "probability": p,
+                    "decision": decision,
+                    "confidence": p if decision else 1 - p,
+                    "customer_id": record["customer_id"],
+                    "warnings": schemas.unusual(record, loaded.schema),
+                }
+            )
+        started = getattr(request.state, "received_at", None)
+        latency_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+        try:
+            app.state.log.record(
+                [
+                    prediction_log.Prediction(
+                        request_id=request_id,
+                        item=i,
+                        customer_id=record.pop("customer_id"),
+                        model_version=loaded.version,
+                        engine=loaded.engine,
+                        inputs=record,
+                        probability=o["probability"],
+                        decision=o["decision"],
+                        latency_ms=latency_ms,
+                    )
+                    for i, (record, o) in enumerate(zip(records, out, strict=True))
+                ]
+            )
+        except (sqlite3.Error, OSError) as exc:
+            log.error("prediction %s not logged: %s", request_id, exc)
+            raise ServiceError(
+                503, "prediction not logged", f"the prediction log cannot be written: {exc}"
+            ) from exc
         return {
             "model_version": loaded.version,
-            "threshold": loaded.threshold,
-            "request_id": uuid.uuid4().hex,
+            "threshold": threshold,
+            "request_id": request_id,
             "predictions": out,
         }
+
+    @app.post("/feedback", response_model=schemas.FeedbackResponse)
+    def feedback(
+        outcome: schemas.Feedback,
+        loaded: Annotated[serving.LoadedModel, Depends(model)],
+    ) -> dict:
+        """Record an observed outcome (churned or not) for a request id or a customer id."""
+        matched = app.state.log.record_outcome(
+            churned=outcome.churned,
+            request_id=outcome.request_id,
+            customer_id=outcome.customer_id,
+        )
+        if not matched:
+            key = "request_id" if outcome.request_id else "customer_id"
+            raise ServiceError(
+                404,
+                "no such prediction",
+                f"no logged prediction has {key} {getattr(outcome, key)!r}",
+            )
+        return {"recorded": True, "predictions": matched}
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app

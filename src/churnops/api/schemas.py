@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, model_validator
 
 POLICIES = ("reject", "flag")
 
@@ -29,6 +29,26 @@ class PredictResponse(BaseModel):
     threshold: float
     request_id: str
     predictions: list[PredictionOut]
+
+
+class Feedback(BaseModel):
+    """An observed outcome for one request (all its customers) or one customer."""
+
+    model_config = ConfigDict(extra="forbid")
+    request_id: str | None = Field(None, max_length=200)
+    customer_id: str | None = Field(None, max_length=200)
+    churned: StrictBool
+
+    @model_validator(mode="after")
+    def _one_key(self) -> Feedback:
+        if (self.request_id is None) == (self.customer_id is None):
+            raise ValueError("give exactly one of request_id and customer_id")
+        return self
+
+
+class FeedbackResponse(BaseModel):
+    recorded: bool
+    predictions: int
 
 
 def customer_model(schema: Mapping[str, Any], *, policy: str) -> type[BaseModel]:

@@ -1,0 +1,95 @@
+"""A real `churnops serve` process killed with SIGKILL while it answers: every prediction it
+acknowledged with 200 is in the prediction log."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+
+from churnops.prediction_log import PredictionLog
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_ready(url: str, server: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"server exited: {server.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("server did not become ready")
+
+
+def test_no_acknowledged_prediction_is_lost_when_the_server_is_killed(model_files, tmp_path):
+    folder, record = model_files
+    port, log_path = _free_port(), tmp_path / "predictions.sqlite"
+    env = {
+        **os.environ,
+        "CHURNOPS_MODEL": str(folder / "model.joblib"),
+        "CHURNOPS_META": str(folder / "meta.json"),
+        "CHURNOPS_SCHEMA": str(folder / "schema.json"),
+        "CHURNOPS_COMPILED": str(folder / "compiled"),
+        "CHURNOPS_LOG": str(log_path),
+        "CHURNOPS_PARAMS": str(tmp_path / "no-params.yaml"),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "churnops.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    acknowledged: list[str] = []
+    lock, stop = threading.Lock(), threading.Event()
+
+    def send() -> None:
+        with httpx.Client(timeout=5) as client:
+            while not stop.is_set():
+                try:
+                    answer = client.post(f"{url}/predict", json=[record, record])
+                except httpx.TransportError:
+                    return
+                if answer.status_code == 200:
+                    with lock:
+                        acknowledged.append(answer.json()["request_id"])
+
+    try:
+        _wait_ready(url, server)
+        senders = [threading.Thread(target=send) for _ in range(4)]
+        for sender in senders:
+            sender.start()
+        while len(acknowledged) < 300 and server.poll() is None:
+            time.sleep(0.01)
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    finally:
+        stop.set()
+        if server.poll() is None:
+            server.kill()
+        server.stderr.close()
+    for sender in senders:
+        sender.join(timeout=10)
+
+    assert len(acknowledged) >= 300
+    logged = PredictionLog(log_path).read()
+    counts = logged.groupby("request_id").size()
+    missing = set(acknowledged) - set(counts.index)
+    assert not missing, f"{len(missing)} acknowledged predictions are not in the log"
+    assert (counts[acknowledged] == 2).all()  # both customers of each request

@@ -1,0 +1,106 @@
+"""The prediction log: WAL mode, what a prediction and an outcome store, and the export the
+monitor stage reads."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from churnops import monitor, prediction_log
+from churnops.prediction_log import Prediction, PredictionLog
+
+SCHEMA = {
+    "features": {
+        "tenure": {"kind": "numeric", "min": 0.0, "max": 72.0},
+        "Contract": {"kind": "categorical", "categories": ["One year", "Two year"]},
+    },
+    "id_column": "customerID",
+    "target": {"name": "Churn", "labels": ["No", "Yes"]},
+}
+
+
+def _prediction(request_id: str, item: int = 0, customer: str | None = "c1", p: float = 0.7):
+    return Prediction(
+        request_id=request_id,
+        item=item,
+        customer_id=customer,
+        model_version="abc",
+        engine="onnx",
+        inputs={"tenure": 3.0, "Contract": "One year"},
+        probability=p,
+        decision=p >= 0.5,
+        latency_ms=1.5,
+    )
+
+
+@pytest.fixture
+def log(tmp_path):
+    opened = PredictionLog(tmp_path / "logs" / "p.sqlite")
+    yield opened
+    opened.close()
+
+
+def test_the_database_is_in_wal_mode(log):
+    with sqlite3.connect(log.path) as other:
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_committed_prediction_is_visible_to_another_connection(log):
+    log.record([_prediction("r1"), _prediction("r1", item=1, customer="c2")])
+    with sqlite3.connect(log.path) as other:
+        assert other.execute("SELECT COUNT(*) FROM predictions").fetchone()[0] == 2
+
+
+def test_outcomes_join_by_request_then_by_customer(log):
+    log.record([_prediction("r1", customer="c1")])
+    log.record([_prediction("r2", customer="c2")])
+    log.record([_prediction("r3", customer=None)])
+    assert log.record_outcome(churned=True, request_id="r1") == 1
+    assert log.record_outcome(churned=False, customer_id="c2") == 1
+    assert log.record_outcome(churned=True, customer_id="nobody") == 0
+    read = log.read().set_index("request_id")
+    assert read.loc["r1", "churned"] == 1
+    assert read.loc["r2", "churned"] == 0
+    assert pd.isna(read.loc["r3", "churned"])
+    # a later outcome for the same request wins
+    log.record_outcome(churned=False, request_id="r1")
+    assert log.read().set_index("request_id").loc["r1", "churned"] == 0
+
+
+def test_outcome_needs_exactly_one_key(log):
+    with pytest.raises(ValueError, match="exactly one"):
+        log.record_outcome(churned=True)
+
+
+def test_since_keeps_later_predictions(log):
+    log.record([_prediction("old")], logged_at="2026-01-01T00:00:00.000000Z")
+    log.record([_prediction("new")], logged_at="2026-06-01T00:00:00.000000Z")
+    since = prediction_log.parse_since("2026-03-01")
+    assert log.read(since=since)["request_id"].tolist() == ["new"]
+    assert prediction_log.parse_since("2026-03-01T01:00:00+01:00") == "2026-03-01T00:00:00.000000Z"
+    with pytest.raises(ValueError, match="--since must be an ISO date"):
+        prediction_log.parse_since("last tuesday")
+
+
+def test_unknown_sync_mode_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="synchronous mode must be one of"):
+        PredictionLog(tmp_path / "p.sqlite", synchronous="OFF")
+
+
+def test_export_has_the_training_shape_and_passes_the_monitor_checks(log):
+    log.record([_prediction("r1", customer="c1", p=0.8)])
+    log.record([_prediction("r2", customer="c2", p=0.2)])
+    log.record_outcome(churned=True, request_id="r1")
+    batch = prediction_log.export(log.read(), SCHEMA, positive_label="Yes", negative_label="No")
+    assert list(batch.columns[:4]) == ["customerID", "tenure", "Contract", "Churn"]
+    assert batch["Churn"].tolist() == ["Yes", None]
+    assert batch["latency_ms"].tolist() == [1.5, 1.5]
+    assert batch["served_probability"].tolist() == [0.8, 0.2]
+    typed = monitor.check_batch(batch, SCHEMA)
+    assert typed["tenure"].dtype == "float64"
+    labelled = prediction_log.export(
+        log.read(), SCHEMA, positive_label="Yes", negative_label="No", labelled_only=True
+    )
+    assert labelled["customerID"].tolist() == ["c1"]
