@@ -8,7 +8,7 @@ export DVC_NO_ANALYTICS := 1
 # Stage commands in dvc.yaml call `python`: make it the virtual environment's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro test test-slow lint serve bench-pipeline bench-drift clean
+.PHONY: setup repro test test-slow lint serve bench-pipeline bench-drift bench-serve bench-batch clean
 
 setup: $(STAMP)
 
@@ -51,6 +51,12 @@ serve: setup
 
 bench-drift: setup
 	PYTHONHASHSEED=0 $(BIN)/python bench/drift.py
+
+bench-serve: setup
+	$(BIN)/python bench/serve.py
+
+bench-batch: setup
+	$(BIN)/python bench/batch.py
 
 clean:
 	rm -rf .tmp .pytest_cache .ruff_cache

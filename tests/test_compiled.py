@@ -118,3 +118,20 @@ def test_manifest_records_the_source_model_and_the_onnx_digest():
         compiled.manifest(None, {"compiled": False}, source_model_sha256="abc")["onnx_sha256"]
         is None
     )
+
+
+@pytest.mark.parametrize(
+    "change", [{"polynomial_degree": 2}, {"scale": "minmax"}, {"scale": "none"}]
+)
+def test_every_encoder_setting_compiles_with_parity(change):
+    rows = _rows(600, 0)
+    y = ((rows["bill"].fillna(50) > 70) ^ (rows["plan"] == "c")).astype(int).to_numpy()
+    pipeline = Pipeline(
+        [
+            ("features", build_featurizer(COLUMNS, {**SETTINGS, **change})),
+            ("model", LogisticRegression(max_iter=2000)),
+        ]
+    ).fit(rows, y)
+    onnx_bytes, report = compiled.compile_pipeline(pipeline, _rows(300, 2), tolerance=1e-5)
+    assert report["compiled"], report
+    assert onnx_bytes

@@ -75,11 +75,12 @@ def test_outcome_needs_exactly_one_key(log):
 
 
 def test_since_keeps_later_predictions(log):
-    log.record([_prediction("old")], logged_at="2026-01-01T00:00:00.000000Z")
-    log.record([_prediction("new")], logged_at="2026-06-01T00:00:00.000000Z")
+    log.record([_prediction("old")], logged_at="2026-01-01T00:00:00.000000+00:00")
+    log.record([_prediction("new")], logged_at="2026-06-01T00:00:00.000000+00:00")
     since = prediction_log.parse_since("2026-03-01")
     assert log.read(since=since)["request_id"].tolist() == ["new"]
-    assert prediction_log.parse_since("2026-03-01T01:00:00+01:00") == "2026-03-01T00:00:00.000000Z"
+    moved = prediction_log.parse_since("2026-03-01T01:00:00+01:00")
+    assert moved == "2026-03-01T00:00:00.000000+00:00"
     with pytest.raises(ValueError, match="--since must be an ISO date"):
         prediction_log.parse_since("last tuesday")
 

@@ -54,12 +54,15 @@ def validate(
     for name, info in features.items():
         values = rows[name]
         if info["kind"] == "numeric":
-            numbers = pd.to_numeric(values, errors="coerce")
-            present = values.notna() & (values.astype(str).str.strip() != "")
-            note(
-                present & numbers.isna(),
-                lambda r, n=name: n + "=" + r[n].astype(str) + " is not a number",
-            )
+            if pd.api.types.is_numeric_dtype(values):  # e.g. Parquet: no text to parse
+                numbers = values.astype("float64")
+            else:
+                numbers = pd.to_numeric(values, errors="coerce")
+                present = values.notna() & (values.astype(str).str.strip() != "")
+                note(
+                    present & numbers.isna(),
+                    lambda r, n=name: n + "=" + r[n].astype(str) + " is not a number",
+                )
             infinite = np.isinf(numbers.to_numpy(dtype=float))
             note(
                 pd.Series(infinite, index=rows.index),
@@ -84,13 +87,15 @@ def validate(
         else:
             text = category_text(values)
             if policy == "reject":
-                unseen = text.notna() & ~text.isin(info["categories"])
+                unseen = ~text.isin([*info["categories"], np.nan])  # missing is allowed
                 note(
                     unseen,
                     lambda r, n=name: n + "=" + r[n].astype(str) + " was not seen in training",
                 )
             typed[name] = text
-    return typed, reasons.str.rstrip("; ")
+    bad = reasons != ""
+    reasons[bad] = reasons[bad].str.rstrip("; ")
+    return typed, reasons
 
 
 def read_chunks(path: str | Path, rows: int) -> Iterator[pd.DataFrame]:

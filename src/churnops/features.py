@@ -7,6 +7,7 @@ object turns raw rows into model inputs at training, evaluation and serving time
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 from collections.abc import Mapping, Sequence
@@ -181,7 +182,7 @@ class FeatureRecipes(TransformerMixin, BaseEstimator):
             if value != value:
                 return np.nan
             edges = list(recipe["edges"])
-            return _bin_labels(edges)[bisect.bisect_left(edges, value)]
+            return _labels_for(tuple(edges))[bisect.bisect_left(edges, value)]
         if kind == "ratio":
             numerator = float(row[recipe["numerator"]])
             denominator = float(row[recipe["denominator"]])
@@ -217,9 +218,14 @@ def _bin(values: pd.Series, edges: list[float]) -> pd.Series:
 
 def _bin_labels(edges: list[float]) -> list[str]:
     """One label per interval (-inf, e0], (e0, e1], ..., (e_last, inf)."""
+    return list(_labels_for(tuple(edges)))
+
+
+@functools.lru_cache(maxsize=64)
+def _labels_for(edges: tuple[float, ...]) -> tuple[str, ...]:
     labels = [f"le_{_num(edges[0])}"]
     labels += [f"{_num(a)}_{_num(b)}" for a, b in itertools.pairwise(edges)]
-    return [*labels, f"gt_{_num(edges[-1])}"]
+    return (*labels, f"gt_{_num(edges[-1])}")
 
 
 def _missing(value: Any) -> bool:

@@ -1,10 +1,11 @@
 """The prediction log: every served prediction and every observed outcome, in an embedded SQLite
 database in WAL mode.
 
-Durability: `record` commits before it returns, and the service answers only after that, so a
-prediction acknowledged with 200 is in the database file (its WAL) even if the process is killed
-the next instant. With `synchronous=NORMAL` (the default) a power cut can lose the last
-transactions; `synchronous=FULL` also survives that, at the cost of an fsync per request.
+Durability: `record` commits before it returns (`record_together` before its awaiter resumes),
+and the service answers only after that, so a prediction acknowledged with 200 is in the database
+file (its WAL) even if the process is killed the next instant. With `synchronous=NORMAL` (the
+default) a power cut can lose the last transactions; `synchronous=FULL` also survives that, at
+the cost of an fsync per commit.
 
 `export` turns the log into a batch the monitor stage reads: the feature columns, the id column,
 the target (where the outcome is known, as the model's class labels) and `latency_ms`.
@@ -12,6 +13,7 @@ the target (where the outcome is known, as the model's class labels) and `latenc
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import math
@@ -30,7 +32,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS predictions (
     request_id    TEXT NOT NULL,
     item          INTEGER NOT NULL,      -- position in the request's list
-    logged_at     TEXT NOT NULL,         -- UTC, ISO 8601, sortable as text
+    logged_at     TEXT NOT NULL,         -- UTC, ISO 8601 (+00:00), sortable as text
     customer_id   TEXT,
     model_version TEXT NOT NULL,
     engine        TEXT NOT NULL,
@@ -41,7 +43,6 @@ CREATE TABLE IF NOT EXISTS predictions (
     PRIMARY KEY (request_id, item)
 );
 CREATE INDEX IF NOT EXISTS predictions_customer ON predictions (customer_id);
-CREATE INDEX IF NOT EXISTS predictions_logged_at ON predictions (logged_at);
 CREATE TABLE IF NOT EXISTS outcomes (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     recorded_at TEXT NOT NULL,
@@ -56,7 +57,7 @@ CREATE INDEX IF NOT EXISTS outcomes_customer ON outcomes (customer_id);
 
 def utc_now() -> str:
     """Now in UTC as ISO 8601 text with microseconds (sorts as time)."""
-    return _format(datetime.datetime.now(datetime.UTC))
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds")
 
 
 def parse_since(text: str) -> str:
@@ -78,7 +79,7 @@ def parse_since(text: str) -> str:
 
 
 def _format(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ class PredictionLog:
             raise sqlite3.OperationalError(f"{self.path}: cannot switch to WAL mode (got {mode})")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_SCHEMA)
+        self._pending: list[tuple[Sequence[Prediction], asyncio.Future]] = []
 
     def close(self) -> None:
         with self._lock:
@@ -157,6 +159,30 @@ class PredictionLog:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    async def record_together(self, predictions: Sequence[Prediction]) -> None:
+        """`record` for a server's event loop, with group commit: the predictions of requests
+        that are ready in the same turn of the loop share one transaction. Returns once they
+        are committed; raises what the commit raised."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._pending.append((predictions, done))
+        if len(self._pending) == 1:
+            loop.call_soon(self._commit_pending)
+        await done
+
+    def _commit_pending(self) -> None:
+        waiting, self._pending = self._pending, []
+        try:
+            self.record([p for predictions, _ in waiting for p in predictions])
+        except Exception as exc:  # every waiting request fails with the reason
+            for _, done in waiting:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        for _, done in waiting:
+            if not done.done():
+                done.set_result(None)
 
     def record_outcome(
         self, *, churned: bool, request_id: str | None = None, customer_id: str | None = None

@@ -1,0 +1,217 @@
+"""Serving benchmark (figures printed, all from one run, server on 127.0.0.1 only):
+
+single-customer POSTs against three servers started one after the other with the same settings,
+each a real `uvicorn` process with one worker:
+
+  (a) compiled: `churnops serve --engine onnx` — ONNX Runtime, prediction log on;
+  (b) naive:    `churnops serve --engine sklearn` — a one-row DataFrame through
+                `Pipeline.predict_proba`, prediction log on;
+  (c) no-op:    the same app with a `/noop` route that parses and validates the same request
+                body and returns a constant: the ceiling for this stack.
+
+All three run at once (an idle server costs nothing) and are measured in alternating rounds, so a
+slow spell of the machine hits all of them. For each: latency p50/p99 at concurrency 1 (sequential
+requests on one keep-alive connection) and requests/s at concurrency 1 and 16 (16 connections),
+measured by a small asyncio HTTP/1.1 client in this process. The client shares the 2 cores with
+the server, so absolute figures include its cost; the ratios compare like with like.
+
+Needs the pipeline's outputs (`make repro`). Usage: python bench/serve.py [--seconds S]
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the /noop route's types at runtime.
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
+
+
+def noop_app():
+    """The service app plus `POST /noop`: the same middleware, parsing and validation as
+    `/predict`, no model, no log (uvicorn factory for server (c))."""
+    from churnops.api import schemas
+    from churnops.api.app import app_from_env, settings_from_env
+    from churnops.files import read_json
+
+    app = app_from_env()
+    settings = settings_from_env()
+    customer = schemas.customer_model(read_json(settings.schema_path), policy=settings.policy)
+
+    @app.post("/noop")
+    async def noop(payload: customer | list[customer]) -> dict:  # type: ignore[valid-type]
+        return {"ok": True}
+
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(kind: str, port: int, log_dir: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "CHURNOPS_LOG": str(log_dir / f"{kind}.sqlite"),
+        "PYTHONPATH": os.pathsep.join([str(BENCH), os.environ.get("PYTHONPATH", "")]),
+    }
+    host = ["--host", "127.0.0.1", "--port", str(port)]
+    if kind == "no-op":
+        command = [sys.executable, "-m", "uvicorn", "serve:noop_app", "--factory", *host]
+    else:
+        engine = {"compiled": "onnx", "naive": "sklearn"}[kind]
+        command = [sys.executable, "-m", "churnops.cli", "serve", "--engine", engine, *host]
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the {kind} server exited with {server.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                probe.sendall(b"GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if probe.recv(64).startswith(b"HTTP/1.1 200"):
+                    return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.kill()
+    raise SystemExit(f"the {kind} server did not become ready")
+
+
+def _request(path: str, body: bytes) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    await reader.readexactly(length)
+    return status
+
+
+async def _load(port: int, request: bytes, connections: int, seconds: float) -> list[float]:
+    """Send `request` over `connections` keep-alive connections for `seconds`; return each
+    request's latency in seconds (a non-200 answer stops the run)."""
+    latencies: list[float] = []
+    stop_at = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < stop_at:
+                start = time.perf_counter()
+                status = await _one(reader, writer, request)
+                latencies.append(time.perf_counter() - start)
+                if status != 200:
+                    raise SystemExit(f"the server answered {status}")
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return latencies
+
+
+def _measure(port: int, request: bytes, seconds: float) -> dict[str, float]:
+    single = asyncio.run(_load(port, request, 1, seconds))
+    started = time.perf_counter()
+    many = asyncio.run(_load(port, request, 16, seconds))
+    elapsed = time.perf_counter() - started
+    return {
+        "latencies": single,
+        "rps_1": len(single) / float(np.sum(single)),
+        "rps_16": len(many) / elapsed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=4.0, help="per measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="measurements per server")
+    args = parser.parse_args()
+
+    schema = json.loads((ROOT / "data/prepared/schema.json").read_text())
+    features = list(schema["features"])
+    row = pd.read_parquet(ROOT / "data/prepared/test.parquet").iloc[0]
+    customer = {"customer_id": str(row[schema["id_column"]])} if schema.get("id_column") else {}
+    customer.update({c: (None if pd.isna(row[c]) else row[c]) for c in features})
+    body = json.dumps(customer, default=float).encode()
+
+    kinds = (("compiled", "/predict"), ("naive", "/predict"), ("no-op", "/noop"))
+    rounds: dict[str, list[dict[str, float]]] = {kind: [] for kind, _ in kinds}
+    with tempfile.TemporaryDirectory(prefix="churnops-bench-serve-") as logs:
+        ports = {kind: _free_port() for kind, _ in kinds}
+        servers = {kind: _start(kind, ports[kind], Path(logs)) for kind, _ in kinds}
+        try:
+            for kind, path in kinds:  # warm-up
+                _measure(ports[kind], _request(path, body), 1.0)
+            # rounds alternate the servers, so a slow spell of the machine hits all three
+            for i in range(args.rounds):
+                for kind, path in kinds:
+                    print(f"round {i + 1}/{args.rounds}: {kind} {path}", file=sys.stderr)
+                    rounds[kind].append(_measure(ports[kind], _request(path, body), args.seconds))
+        finally:
+            for server in servers.values():
+                server.terminate()
+                server.wait(timeout=30)
+
+    results = {}
+    for kind, measured in rounds.items():
+        ms = np.asarray([t for m in measured for t in m["latencies"]]) * 1000
+        results[kind] = {
+            "p50_ms": float(np.percentile(ms, 50)),
+            "p99_ms": float(np.percentile(ms, 99)),
+            "rps_1": float(np.median([m["rps_1"] for m in measured])),
+            "rps_16": float(np.median([m["rps_16"] for m in measured])),
+        }
+
+    print(
+        f"\nsingle-customer POST; {args.rounds} rounds of {args.seconds:g} s per server and "
+        f"concurrency, servers alternating; 1 uvicorn worker each, 2 cores"
+    )
+    print("p50/p99 over every request at c=1; req/s: median over the rounds")
+    print(f"{'server':<10}{'p50 ms':>9}{'p99 ms':>9}{'req/s c=1':>12}{'req/s c=16':>12}")
+    for kind, r in results.items():
+        print(
+            f"{kind:<10}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['rps_1']:>12.0f}{r['rps_16']:>12.0f}"
+        )
+    fast, naive, ceiling = results["compiled"], results["naive"], results["no-op"]
+    print(
+        f"\ncompiled vs naive: p99 {naive['p99_ms'] / fast['p99_ms']:.1f}x lower, "
+        f"p50 {naive['p50_ms'] / fast['p50_ms']:.1f}x lower, "
+        f"throughput c=16 {fast['rps_16'] / naive['rps_16']:.1f}x"
+    )
+    print(
+        f"compiled vs no-op ceiling: throughput c=1 {fast['rps_1'] / ceiling['rps_1']:.2f}x, "
+        f"c=16 {fast['rps_16'] / ceiling['rps_16']:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
