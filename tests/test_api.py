@@ -73,6 +73,8 @@ def _raw(client, body: str, content_type="application/json"):
         (lambda r: {k: v for k, v in r.items() if k != "tenure"}, 422, '"field": "tenure"'),
         (lambda r: {**r, "shoe_size": 42}, 422, '"field": "shoe_size"'),
         (lambda r: {**r, "tenure": "long"}, 422, '"value": "long"'),
+        (lambda r: {**r, "tenure": True}, 422, '"value": true'),
+        (lambda r: {**r, "tenure": "5"}, 422, '"value": "5"'),
         (
             lambda r: _raw_json(
                 json.dumps(r).replace('"tenure": ' + json.dumps(r["tenure"]), '"tenure": NaN')
@@ -100,6 +102,8 @@ def _raw(client, body: str, content_type="application/json"):
         "missing field",
         "extra field",
         "wrong type",
+        "boolean for a number",
+        "number as text",
         "NaN",
         "Infinity",
         "negative tenure",

@@ -210,12 +210,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The process is alive."""
         return {"status": "alive"}
 
-    @app.get("/ready")
+    @app.get("/ready", responses=schemas.error_responses(503))
     async def ready(loaded: Annotated[serving.LoadedModel, Depends(model)]) -> dict:
         """The model is loaded and its sha256 verified, and the prediction log is open."""
         return {"status": "ready", "model_version": loaded.version, "engine": loaded.engine}
 
-    @app.get("/model")
+    @app.get("/model", responses=schemas.error_responses(503))
     async def describe(loaded: Annotated[serving.LoadedModel, Depends(model)]) -> dict:
         """Version, hashes, CV score, decision threshold and input schema of the served model."""
         meta = loaded.meta
@@ -237,7 +237,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The handlers are coroutines: scoring (ONNX Runtime) and the log's commit take a fraction
     # of a millisecond, less than the thread hand-offs a plain `def` route costs. Scale out
     # with `--workers`.
-    @app.post("/predict", response_model=schemas.PredictResponse)
+    @app.post(
+        "/predict",
+        response_model=schemas.PredictResponse,
+        responses=schemas.error_responses(400, 413, 415, 422, 503),
+    )
     async def predict(
         payload: customer | list[customer],  # type: ignore[valid-type]
         request: Request,
@@ -305,7 +309,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             }
         )
 
-    @app.post("/feedback", response_model=schemas.FeedbackResponse)
+    @app.post(
+        "/feedback",
+        response_model=schemas.FeedbackResponse,
+        responses=schemas.error_responses(400, 404, 413, 415, 422, 503),
+    )
     async def feedback(
         outcome: schemas.Feedback,
         loaded: Annotated[serving.LoadedModel, Depends(model)],

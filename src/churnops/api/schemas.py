@@ -9,7 +9,7 @@ with policy `flag`, they are accepted and reported in the response's `warnings`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, model_validator
 
@@ -29,6 +29,26 @@ class PredictResponse(BaseModel):
     threshold: float
     request_id: str
     predictions: list[PredictionOut]
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: what went wrong, and the field(s) and value(s) concerned."""
+
+    error: str
+    detail: Any
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route can give."""
+    meaning = {
+        400: "unparsable or too deeply nested JSON",
+        404: "no logged prediction has that request or customer id",
+        413: "body over the size limit",
+        415: "content type is not application/json",
+        422: "invalid values, naming each field and the value received",
+        503: "model not ready, or the prediction log cannot be written",
+    }
+    return {c: {"model": ErrorBody, "description": meaning[c]} for c in codes}
 
 
 class Feedback(BaseModel):
@@ -55,7 +75,9 @@ def customer_model(schema: Mapping[str, Any], *, policy: str) -> type[BaseModel]
     """A pydantic model with one field per feature, typed and constrained from the schema."""
     if policy not in POLICIES:
         raise ValueError(f"unknown-value policy must be one of {list(POLICIES)}, got {policy!r}")
-    fields: dict[str, Any] = {"customer_id": (str | None, Field(None, max_length=200))}
+    fields: dict[str, Any] = {
+        "customer_id": (Annotated[str, Field(strict=True, max_length=200)] | None, Field(None))
+    }
     for name, info in schema["features"].items():
         if info["kind"] == "numeric":
             bounds = (
@@ -63,11 +85,13 @@ def customer_model(schema: Mapping[str, Any], *, policy: str) -> type[BaseModel]
                 if policy == "reject" and info["min"] is not None
                 else {}
             )
-            fields[name] = (float | None, Field(..., allow_inf_nan=False, **bounds))
+            # strict: a JSON number (an integer is fine), not true/false or "5"
+            number = Annotated[float, Field(strict=True, allow_inf_nan=False, **bounds)]
+            fields[name] = (number | None, Field(...))
         elif policy == "reject":
             fields[name] = (Literal[tuple(info["categories"])] | None, Field(...))
         else:
-            fields[name] = (str | None, Field(..., max_length=200))
+            fields[name] = (Annotated[str, Field(strict=True, max_length=200)] | None, Field(...))
     return create_model("Customer", __config__=ConfigDict(extra="forbid"), **fields)
 
 
