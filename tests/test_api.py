@@ -246,3 +246,13 @@ def test_settings_from_params_then_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("CHURNOPS_MAX_BATCH", "0")
     with pytest.raises(ValueError, match="setting max_batch must be a positive integer, got '0'"):
         settings_from_env()
+
+
+def test_a_prediction_that_cannot_be_logged_is_not_given(model_files, tmp_path):
+    folder, record = model_files
+    client = _client(folder, log_path=tmp_path / "log.sqlite")
+    client.app.state.log.close()  # as if the disk had gone away
+    answer = client.post("/predict", json=record)
+    assert answer.status_code == 503
+    assert answer.json()["error"] == "prediction not logged"
+    assert client.get("/health").status_code == 200

@@ -164,10 +164,10 @@ class FeatureRecipes(TransformerMixin, BaseEstimator):
 
     def transform_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """`transform` for one row held in a dict, in plain Python: what a single-row request
-        costs microseconds for instead of a DataFrame's milliseconds. Missing values (None or
-        NaN) come out as NaN, exactly as `transform` gives them."""
+        costs microseconds for instead of a DataFrame's milliseconds. Derived values are
+        those of `transform`; input values pass through as they are (missing as None or NaN)."""
         check_is_fitted(self, "group_means_")
-        out = {k: (np.nan if _missing(v) else v) for k, v in record.items()}
+        out = dict(record)
         for recipe in self.recipes:
             out[recipe["name"]] = self._make_one(recipe, out)
         return out
@@ -175,17 +175,17 @@ class FeatureRecipes(TransformerMixin, BaseEstimator):
     def _make_one(self, recipe: Mapping[str, Any], row: Mapping[str, Any]) -> Any:
         kind = recipe["kind"]
         if kind == "log":
-            value = float(row[recipe["column"]])
+            value = _float(row[recipe["column"]])
             return value if value != value else math.log1p(max(value, 0.0))
         if kind == "bin":
-            value = float(row[recipe["column"]])
+            value = _float(row[recipe["column"]])
             if value != value:
                 return np.nan
             edges = list(recipe["edges"])
             return _labels_for(tuple(edges))[bisect.bisect_left(edges, value)]
         if kind == "ratio":
-            numerator = float(row[recipe["numerator"]])
-            denominator = float(row[recipe["denominator"]])
+            numerator = _float(row[recipe["numerator"]])
+            denominator = _float(row[recipe["denominator"]])
             floor = recipe.get("min_denominator")
             if floor is not None and denominator < floor:
                 denominator = float(floor)
@@ -200,7 +200,7 @@ class FeatureRecipes(TransformerMixin, BaseEstimator):
             mean = fitted["by_group"].get(key, fitted["overall"])
             if mean != mean:
                 mean = fitted["overall"]
-            return float(row[recipe["column"]]) / mean if mean != 0 else np.nan
+            return _float(row[recipe["column"]]) / mean if mean != 0 else np.nan
         value = str(recipe["value"])
         return sum(1 for c in recipe["columns"] if not _missing(row[c]) and _text(row[c]) == value)
 
@@ -226,6 +226,10 @@ def _labels_for(edges: tuple[float, ...]) -> tuple[str, ...]:
     labels = [f"le_{_num(edges[0])}"]
     labels += [f"{_num(a)}_{_num(b)}" for a, b in itertools.pairwise(edges)]
     return (*labels, f"gt_{_num(edges[-1])}")
+
+
+def _float(value: Any) -> float:
+    return np.nan if value is None else float(value)
 
 
 def _missing(value: Any) -> bool:

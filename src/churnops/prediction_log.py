@@ -1,11 +1,10 @@
 """The prediction log: every served prediction and every observed outcome, in an embedded SQLite
 database in WAL mode.
 
-Durability: `record` commits before it returns (`record_together` before its awaiter resumes),
-and the service answers only after that, so a prediction acknowledged with 200 is in the database
-file (its WAL) even if the process is killed the next instant. With `synchronous=NORMAL` (the
-default) a power cut can lose the last transactions; `synchronous=FULL` also survives that, at
-the cost of an fsync per commit.
+Durability: `record` commits before it returns, and the service answers only after that, so a
+prediction acknowledged with 200 is in the database file (its WAL) even if the process is killed
+the next instant. With `synchronous=NORMAL` (the default) a power cut can lose the last
+transactions; `synchronous=FULL` also survives that, at the cost of an fsync per commit.
 
 `export` turns the log into a batch the monitor stage reads: the feature columns, the id column,
 the target (where the outcome is known, as the model's class labels) and `latency_ms`.
@@ -13,7 +12,6 @@ the target (where the outcome is known, as the model's class labels) and `latenc
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import json
 import math
@@ -125,7 +123,6 @@ class PredictionLog:
             raise sqlite3.OperationalError(f"{self.path}: cannot switch to WAL mode (got {mode})")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_SCHEMA)
-        self._pending: list[tuple[Sequence[Prediction], asyncio.Future]] = []
 
     def close(self) -> None:
         with self._lock:
@@ -159,30 +156,6 @@ class PredictionLog:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-
-    async def record_together(self, predictions: Sequence[Prediction]) -> None:
-        """`record` for a server's event loop, with group commit: the predictions of requests
-        that are ready in the same turn of the loop share one transaction. Returns once they
-        are committed; raises what the commit raised."""
-        loop = asyncio.get_running_loop()
-        done = loop.create_future()
-        self._pending.append((predictions, done))
-        if len(self._pending) == 1:
-            loop.call_soon(self._commit_pending)
-        await done
-
-    def _commit_pending(self) -> None:
-        waiting, self._pending = self._pending, []
-        try:
-            self.record([p for predictions, _ in waiting for p in predictions])
-        except Exception as exc:  # every waiting request fails with the reason
-            for _, done in waiting:
-                if not done.done():
-                    done.set_exception(exc)
-            return
-        for _, done in waiting:
-            if not done.done():
-                done.set_result(None)
 
     def record_outcome(
         self, *, churned: bool, request_id: str | None = None, customer_id: str | None = None

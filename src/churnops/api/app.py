@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from churnops import prediction_log
 from churnops.api import schemas, serving
+from churnops.api.batching import MicroBatcher
 from churnops.files import read_json
 from churnops.params import load_params
 
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.log = prediction_log.PredictionLog(
             settings.log_path, synchronous=settings.log_sync
         )
+        app.state.batcher = MicroBatcher(app.state.model, app.state.log, id_field="customer_id")
     except (serving.ModelIntegrityError, OSError, ValueError, sqlite3.Error) as exc:
         log.error("not ready: %s", exc)
         app.state.model, app.state.not_ready = None, str(exc)
@@ -235,8 +237,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }
 
     # The handlers are coroutines: scoring (ONNX Runtime) and the log's commit take a fraction
-    # of a millisecond, less than the thread hand-offs a plain `def` route costs. Scale out
-    # with `--workers`.
+    # of a millisecond, less than the thread hand-offs a plain `def` route costs; the requests
+    # ready together are scored and logged together (MicroBatcher). Scale out with `--workers`.
     @app.post(
         "/predict",
         response_model=schemas.PredictResponse,
@@ -259,9 +261,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 f"{len(customers)} customers exceed the limit of {settings.max_batch} per request",
             )
         records = [c.model_dump() for c in customers]
-        probabilities = loaded.probabilities(records)
-        threshold, request_id = loaded.threshold, uuid.uuid4().hex
-        flagging = settings.policy == "flag"
+        request_id = uuid.uuid4().hex
+        received_at = getattr(request.state, "received_at", None) or time.perf_counter()
+        try:
+            probabilities = await app.state.batcher.predict(
+                records, request_id=request_id, received_at=received_at
+            )
+        except (sqlite3.Error, OSError) as exc:
+            log.error("prediction %s not logged: %s", request_id, exc)
+            raise ServiceError(
+                503, "prediction not logged", f"the prediction log cannot be written: {exc}"
+            ) from exc
+        threshold, flagging = loaded.threshold, settings.policy == "flag"
         out = []
         for record, p in zip(records, probabilities.tolist(), strict=True):
             decision = p >= threshold
@@ -275,30 +286,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     "warnings": schemas.unusual(record, loaded.schema) if flagging else [],
                 }
             )
-        started = getattr(request.state, "received_at", None)
-        latency_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-        try:
-            await app.state.log.record_together(
-                [
-                    prediction_log.Prediction(
-                        request_id=request_id,
-                        item=i,
-                        customer_id=record.pop("customer_id"),
-                        model_version=loaded.version,
-                        engine=loaded.engine,
-                        inputs=record,
-                        probability=o["probability"],
-                        decision=o["decision"],
-                        latency_ms=latency_ms,
-                    )
-                    for i, (record, o) in enumerate(zip(records, out, strict=True))
-                ]
-            )
-        except (sqlite3.Error, OSError) as exc:
-            log.error("prediction %s not logged: %s", request_id, exc)
-            raise ServiceError(
-                503, "prediction not logged", f"the prediction log cannot be written: {exc}"
-            ) from exc
         # built from plain floats, bools and strings: sent as it is, not re-validated
         return JSONResponse(
             {

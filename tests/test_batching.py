@@ -1,0 +1,88 @@
+"""Micro-batching: requests ready together are scored in one call and logged in one commit, each
+gets its own probabilities, and a failure reaches every request of the group."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+
+from churnops.api import serving
+from churnops.api.batching import MicroBatcher
+from churnops.prediction_log import PredictionLog
+
+
+@pytest.fixture
+def parts(model_files, tmp_path):
+    folder, record = model_files
+    model = serving.load(
+        folder / "model.joblib",
+        folder / "meta.json",
+        folder / "schema.json",
+        compiled_dir=folder / "compiled",
+    )
+    log = PredictionLog(tmp_path / "log.sqlite")
+    yield model, log, record
+    log.close()
+
+
+def _requests(record, n):
+    return [
+        [{**record, "customer_id": f"c{i}-{j}", "tenure": float(i + j)} for j in range(i % 3 + 1)]
+        for i in range(n)
+    ]
+
+
+def test_a_group_is_scored_once_and_committed_once(parts):
+    model, log, record = parts
+    calls = []
+    original = model.probabilities
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(model, name)
+
+        def probabilities(self, records):
+            calls.append(len(records))
+            return original(records)
+
+    batcher = MicroBatcher(Counting(), log, id_field="customer_id")
+    requests = _requests(record, 6)
+
+    async def all_at_once():
+        return await asyncio.gather(
+            *(
+                batcher.predict(r, request_id=f"r{i}", received_at=time.perf_counter())
+                for i, r in enumerate(requests)
+            )
+        )
+
+    answers = asyncio.run(all_at_once())
+    assert calls == [sum(len(r) for r in requests)]  # one model call for the whole group
+    for request, got in zip(requests, answers, strict=True):
+        np.testing.assert_allclose(got, model.probabilities(request), atol=1e-12)
+    logged = log.read()
+    assert len(logged) == sum(len(r) for r in requests)
+    assert logged["logged_at"].nunique() == 1  # one transaction
+    first = logged[logged["request_id"] == "r1"].sort_values("item")
+    assert first["customer_id"].tolist() == ["c1-0", "c1-1"]
+    assert "customer_id" not in first["inputs"].iloc[0]
+    assert (logged["latency_ms"] >= 0).all()
+
+
+def test_a_failed_commit_fails_every_request_of_the_group(parts):
+    model, log, record = parts
+    batcher = MicroBatcher(model, log, id_field="customer_id")
+    log.close()  # writing now raises sqlite3.ProgrammingError
+
+    async def two():
+        return await asyncio.gather(
+            batcher.predict([record], request_id="a", received_at=time.perf_counter()),
+            batcher.predict([record], request_id="b", received_at=time.perf_counter()),
+            return_exceptions=True,
+        )
+
+    results = asyncio.run(two())
+    assert all(isinstance(r, Exception) for r in results), results
