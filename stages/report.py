@@ -19,6 +19,7 @@ def main() -> None:
     parser.add_argument("--reports", required=True, help="the reports/ folder")
     parser.add_argument("--schema", required=True)
     parser.add_argument("--meta", required=True)
+    parser.add_argument("--compiled", required=True, help="models/compiled/manifest.json")
     parser.add_argument("--card", required=True)
     parser.add_argument("--index", required=True)
     args = parser.parse_args()
@@ -28,6 +29,7 @@ def main() -> None:
     permutation = pd.read_csv(reports / "evaluate/plots/permutation_importance.csv")
     outputs = {
         "meta": read_json(args.meta),
+        "compiled": read_json(args.compiled),
         "schema": read_json(args.schema),
         "quality": read_json(reports / "prepare/data_quality.json"),
         "quality_md": (reports / "prepare/data_quality.md").read_text(encoding="utf-8"),

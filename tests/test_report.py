@@ -39,6 +39,7 @@ def _outputs(repo):
 
     return {
         "meta": _read(repo, "models/model_meta.json"),
+        "compiled": _read(repo, "models/compiled/manifest.json"),
         "schema": _read(repo, "data/prepared/schema.json"),
         "quality": _read(repo, "reports/prepare/data_quality.json"),
         "quality_md": (repo / "reports/prepare/data_quality.md").read_text(),
@@ -69,6 +70,7 @@ CARD_SECTIONS = (
     "## Business threshold",
     "## Fairness and bias",
     "## Limitations and risks",
+    "## Serving",
     "## Monitoring and maintenance",
     "## Versions and hashes",
 )
@@ -83,6 +85,14 @@ def test_model_card_has_every_section_and_numbers_from_outputs(telco_repo):
     assert f"{outputs['metrics']['roc_auc']:.4f}" in card
     assert f"**{outputs['business']['precision']:.1%} of flagged customers actually churn**" in card
     assert f"Rule `{outputs['cv']['selection']['rule']}`" in card
+    assert f"On the {outputs['compiled']['rows']:,} test rows" in card
+
+
+def test_model_card_says_why_the_model_is_not_compiled(telco_repo):
+    outputs = _outputs(telco_repo)
+    outputs["compiled"] = {"compiled": False, "reason": "skl2onnx cannot convert X"}
+    card = model_card.render(outputs)
+    assert "Scored by scikit-learn (not compiled: skl2onnx cannot convert X)" in card
 
 
 def test_model_card_says_so_when_parts_are_absent(telco_repo):

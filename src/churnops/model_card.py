@@ -277,6 +277,31 @@ def monitoring(schema: Mapping[str, Any], threshold: float) -> list[str]:
     ]
 
 
+def serving_section(compiled: Mapping[str, Any]) -> list[str]:
+    """How the service scores: the compiled path and its parity check, or why not."""
+    lines = ["## Serving", ""]
+    if compiled.get("compiled"):
+        lines.append(
+            f"- Scored by ONNX Runtime {compiled['onnxruntime']}: the estimator compiled with "
+            f"skl2onnx {compiled['skl2onnx']}, the feature recipes and encoding as plain code. "
+            f"On the {compiled['rows']:,} test rows its probabilities differ from "
+            f"scikit-learn's by at most {compiled['max_abs_diff_request']:.1e} (request path) "
+            f"and {compiled['max_abs_diff_batch']:.1e} (batch path); tolerance "
+            f"{compiled['tolerance']:g}."
+        )
+    else:
+        lines.append(
+            f"- Scored by scikit-learn (not compiled: {compiled.get('reason', 'no reason given')})."
+        )
+    lines += [
+        "- The service refuses a model or compiled file whose sha256 differs from its metadata.",
+        "- Every prediction is committed to the prediction log before it is answered; "
+        "`churnops log export` turns the log into a batch for the monitor.",
+        "",
+    ]
+    return lines
+
+
 def versions(meta: Mapping[str, Any], source: Mapping[str, Any]) -> list[str]:
     lines = [
         "## Versions and hashes",
@@ -311,6 +336,7 @@ def render(outputs: Mapping[str, Any]) -> str:
     lines += business_section(outputs["business"])
     lines += fairness_section(outputs["fairness"])
     lines += limitations(outputs["quality"], outputs["fairness"], outputs["diagnostics"], top)
+    lines += serving_section(outputs["compiled"])
     lines += monitoring(outputs["schema"], meta["decision_threshold"]["value"])
     lines += versions(meta, outputs["source"])
     return "\n".join(lines)
