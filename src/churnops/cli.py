@@ -184,14 +184,14 @@ def _export_log(args: argparse.Namespace) -> int:
         if args.out.suffix not in (".parquet", ".csv"):
             raise ValueError(f"--out must end in .parquet or .csv, got {args.out}")
         since = prediction_log.parse_since(args.since) if args.since else None
-        meta = read_json(args.meta)
+        meta, schema = read_json(args.meta), read_json(args.schema)
         positive = meta["positive_label"]
         negative = next(c for c in meta["classes"] if c != positive)
         log = prediction_log.PredictionLog(log_path)
         try:
             batch = prediction_log.export(
                 log.read(since=since),
-                read_json(args.schema),
+                schema,
                 positive_label=positive,
                 negative_label=negative,
                 labelled_only=args.labelled_only,
@@ -206,7 +206,7 @@ def _export_log(args: argparse.Namespace) -> int:
     except (ParamsError, ValueError, OSError, KeyError) as exc:
         print(f"churnops log export: error: {exc}", file=sys.stderr)
         return 2
-    target = read_json(args.schema).get("target", {}).get("name")
+    target = schema.get("target", {}).get("name")
     known = int(batch[target].notna().sum()) if target in batch else 0
     print(
         f"churnops log export: {len(batch):,} predictions ({known:,} with a known outcome) "

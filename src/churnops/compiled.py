@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, PolynomialFeatures, StandardScaler
 
-from churnops.features import FeatureRecipes
+from churnops.features import FeatureRecipes, missing
 
 OPSET = {"": 17, "ai.onnx.ml": 3}
 GRAPH_NAME = "churnops"
@@ -54,49 +55,35 @@ class Encoder:
     width: int
 
     def encode_records(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Encode rows given as dicts (after the recipes) into the estimator's float32 input.
-        Without interaction terms, in plain Python floats (the same float64 arithmetic as the
-        numpy path, without numpy's per-call cost on a single row)."""
-        if self.powers is None:
-            return np.array([self._encode_one(r) for r in rows], dtype=np.float32).reshape(
-                len(rows), self.width
-            )
-        out = np.zeros((len(rows), self.width), dtype=np.float64)
-        n_num = len(self.numeric)
-        numeric = np.array(
-            [[_number(r[c]) for c in self.numeric] for r in rows], dtype=np.float64
-        ).reshape(len(rows), n_num)
-        out[:, : self.scale.size] = self._numeric_block(numeric)
-        offset = self.scale.size
-        for c, lookup in zip(self.categorical, self.categories, strict=True):
-            for i, r in enumerate(rows):
-                value = r[c]
-                position = lookup.get(self.fill if _missing(value) else str(value))
-                if position is not None:
-                    out[i, offset + position] = 1.0
-            offset += len(lookup)
-        return out.astype(np.float32)
+        """Encode rows given as dicts (after the recipes) into the estimator's float32 input, in
+        plain Python floats: the same float64 arithmetic as `encode_frame`, without numpy's
+        per-call cost on a single row."""
+        return np.array([self._encode_one(r) for r in rows], dtype=np.float32).reshape(
+            len(rows), self.width
+        )
 
     def _encode_one(self, row: Mapping[str, Any]) -> list[float]:
-        impute, scale, shift = self._plain
-        out = [0.0] * self.width
-        for j, c in enumerate(self.numeric):
-            value = row[c]
-            value = impute[j] if _missing(value) else float(value)
-            out[j] = value * scale[j] + shift[j]
-        offset = len(self.numeric)
-        fill = self.fill
+        impute, powers, scale, shift = self._plain
+        values = [
+            impute[j] if missing(row[c]) else float(row[c]) for j, c in enumerate(self.numeric)
+        ]
+        if powers is not None:  # interaction terms, in PolynomialFeatures' order
+            values = [math.prod(v**p for v, p in zip(values, term, strict=True)) for term in powers]
+        out = [v * a + b for v, a, b in zip(values, scale, shift, strict=True)]
+        out += [0.0] * (self.width - len(out))
+        offset, fill = len(scale), self.fill
         for c, lookup in zip(self.categorical, self.categories, strict=True):
             value = row[c]
-            position = lookup.get(fill if _missing(value) else str(value))
+            position = lookup.get(fill if missing(value) else str(value))
             if position is not None:
                 out[offset + position] = 1.0
             offset += len(lookup)
         return out
 
     @functools.cached_property
-    def _plain(self) -> tuple[list[float], list[float], list[float]]:
-        return self.impute.tolist(), self.scale.tolist(), self.shift.tolist()
+    def _plain(self) -> tuple[list[float], list[list[float]] | None, list[float], list[float]]:
+        powers = None if self.powers is None else self.powers.tolist()
+        return self.impute.tolist(), powers, self.scale.tolist(), self.shift.tolist()
 
     def encode_frame(self, rows: pd.DataFrame) -> np.ndarray:
         """Encode a DataFrame (after the recipes) into the estimator's float32 input. Each
@@ -373,11 +360,3 @@ def manifest(
         "skl2onnx": skl2onnx.__version__,
         "onnxruntime": onnxruntime.__version__,
     }
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
-
-
-def _number(value: Any) -> float:
-    return np.nan if value is None else float(value)

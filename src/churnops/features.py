@@ -175,34 +175,34 @@ class FeatureRecipes(TransformerMixin, BaseEstimator):
     def _make_one(self, recipe: Mapping[str, Any], row: Mapping[str, Any]) -> Any:
         kind = recipe["kind"]
         if kind == "log":
-            value = _float(row[recipe["column"]])
+            value = number(row[recipe["column"]])
             return value if value != value else math.log1p(max(value, 0.0))
         if kind == "bin":
-            value = _float(row[recipe["column"]])
+            value = number(row[recipe["column"]])
             if value != value:
                 return np.nan
             edges = list(recipe["edges"])
             return _labels_for(tuple(edges))[bisect.bisect_left(edges, value)]
         if kind == "ratio":
-            numerator = _float(row[recipe["numerator"]])
-            denominator = _float(row[recipe["denominator"]])
+            numerator = number(row[recipe["numerator"]])
+            denominator = number(row[recipe["denominator"]])
             floor = recipe.get("min_denominator")
             if floor is not None and denominator < floor:
                 denominator = float(floor)
             return numerator / denominator if denominator != 0 else np.nan
         if kind == "product":
-            present = [float(row[c]) for c in recipe["columns"] if not _missing(row[c])]
+            present = [float(row[c]) for c in recipe["columns"] if not missing(row[c])]
             return math.prod(present) if present else np.nan
         if kind == "group_relative":
             fitted = self.group_means_[recipe["name"]]
             group = row[recipe["group"]]
-            key = "nan" if _missing(group) else str(group)
+            key = "nan" if missing(group) else str(group)
             mean = fitted["by_group"].get(key, fitted["overall"])
             if mean != mean:
                 mean = fitted["overall"]
-            return _float(row[recipe["column"]]) / mean if mean != 0 else np.nan
+            return number(row[recipe["column"]]) / mean if mean != 0 else np.nan
         value = str(recipe["value"])
-        return sum(1 for c in recipe["columns"] if not _missing(row[c]) and _text(row[c]) == value)
+        return sum(1 for c in recipe["columns"] if not missing(row[c]) and _text(row[c]) == value)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "feature_names_in_")
@@ -228,11 +228,13 @@ def _labels_for(edges: tuple[float, ...]) -> tuple[str, ...]:
     return (*labels, f"gt_{_num(edges[-1])}")
 
 
-def _float(value: Any) -> float:
+def number(value: Any) -> float:
+    """A row's numeric value as a float; None (JSON null) is NaN."""
     return np.nan if value is None else float(value)
 
 
-def _missing(value: Any) -> bool:
+def missing(value: Any) -> bool:
+    """Whether a row's value is missing: None or a float NaN."""
     return value is None or (isinstance(value, float) and value != value)
 
 

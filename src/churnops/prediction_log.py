@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import math
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from churnops.features import missing
 
 SYNC_MODES = ("NORMAL", "FULL")
 
@@ -241,7 +242,7 @@ def export(
     out = pd.concat([out, inputs], axis=1)
     if target:
         labels = {1: positive_label, 0: negative_label}
-        out[target] = [None if _unknown(v) else labels[int(v)] for v in logged["churned"]]
+        out[target] = [None if missing(v) else labels[int(v)] for v in logged["churned"]]
     out["latency_ms"] = logged["latency_ms"].astype("float64")
     out["served_probability"] = logged["probability"].astype("float64")
     out["served_decision"] = logged["decision"].astype(bool)
@@ -249,7 +250,3 @@ def export(
     out["request_id"] = logged["request_id"].astype(object)
     out["logged_at"] = logged["logged_at"].astype(object)
     return out.reset_index(drop=True)
-
-
-def _unknown(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
