@@ -1,5 +1,8 @@
 import json
 
+import pandas as pd
+import pytest
+
 from churnops import cli
 
 DVC_YAML = """
@@ -47,3 +50,34 @@ def test_summary_prints_metrics_and_existing_reports(tmp_path, capsys):
 def test_summary_without_dvc_yaml_fails_clearly(tmp_path, capsys):
     assert cli.main(["summary", "--root", str(tmp_path)]) == 2
     assert "no dvc.yaml in" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_log_export_writes_the_monitor_batch(model_files, tmp_path, capsys, suffix):
+    from churnops.prediction_log import Prediction, PredictionLog
+
+    folder, record = model_files
+    features = {k: v for k, v in record.items() if k != "customer_id"}
+    log = PredictionLog(tmp_path / "log.sqlite")
+    for i in range(5):
+        log.record(
+            [Prediction(f"r{i}", 0, f"c{i}", "v1", "onnx", features, 0.25, False, 2.0)],
+            logged_at=f"2026-11-0{i + 1}T00:00:00.000000+00:00",
+        )
+    log.record_outcome(churned=True, request_id="r4")
+    log.close()
+    out = tmp_path / f"batch{suffix}"
+    common = ["--log", str(tmp_path / "log.sqlite"), "--out", str(out)]
+    common += ["--meta", str(folder / "meta.json"), "--schema", str(folder / "schema.json")]
+    assert cli.main(["log", "export", *common, "--since", "2026-11-03"]) == 0
+    assert "3 predictions (1 with a known outcome)" in capsys.readouterr().out
+    batch = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)
+    assert batch["customerID"].tolist() == ["c2", "c3", "c4"]
+    assert batch["Churn"].isna().tolist() == [True, True, False]
+    assert batch["tenure"].tolist() == [record["tenure"]] * 3
+
+
+def test_log_export_errors_name_the_problem(tmp_path, capsys):
+    missing = ["log", "export", "--log", str(tmp_path / "none.sqlite"), "--out", "x.parquet"]
+    assert cli.main(missing) == 2
+    assert "no prediction log at" in capsys.readouterr().err

@@ -94,14 +94,28 @@ def test_export_has_the_training_shape_and_passes_the_monitor_checks(log):
     log.record([_prediction("r1", customer="c1", p=0.8)])
     log.record([_prediction("r2", customer="c2", p=0.2)])
     log.record_outcome(churned=True, request_id="r1")
-    batch = prediction_log.export(log.read(), SCHEMA, positive_label="Yes", negative_label="No")
+    batch = pd.concat(log.export(SCHEMA, positive_label="Yes", negative_label="No"))
     assert list(batch.columns[:4]) == ["customerID", "tenure", "Contract", "Churn"]
     assert batch["Churn"].tolist() == ["Yes", None]
     assert batch["latency_ms"].tolist() == [1.5, 1.5]
     assert batch["served_probability"].tolist() == [0.8, 0.2]
     typed = monitor.check_batch(batch, SCHEMA)
     assert typed["tenure"].dtype == "float64"
-    labelled = prediction_log.export(
-        log.read(), SCHEMA, positive_label="Yes", negative_label="No", labelled_only=True
+    labelled = pd.concat(
+        log.export(SCHEMA, positive_label="Yes", negative_label="No", labelled_only=True)
     )
     assert labelled["customerID"].tolist() == ["c1"]
+
+
+def test_export_in_chunks_gives_the_same_batch(log):
+    for i in range(7):
+        log.record([_prediction(f"r{i}", customer=f"c{i}", p=i / 10)])
+    log.record_outcome(churned=False, customer_id="c3")
+    whole = pd.concat(log.export(SCHEMA, positive_label="Yes", negative_label="No"))
+    chunks = list(log.export(SCHEMA, positive_label="Yes", negative_label="No", chunk_rows=3))
+    assert [len(c) for c in chunks] == [3, 3, 1]
+    pd.testing.assert_frame_equal(pd.concat(chunks).reset_index(drop=True), whole)
+    assert whole["Churn"].tolist() == [None, None, None, "No", None, None, None]
+    assert whole["request_id"].tolist() == [f"r{i}" for i in range(7)]  # commit order
+    columns = prediction_log.export_columns(SCHEMA)
+    assert columns.names == list(whole.columns)

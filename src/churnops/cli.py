@@ -170,6 +170,11 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _export_log(args: argparse.Namespace) -> int:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from tqdm import tqdm
+
     from churnops import prediction_log
     from churnops.files import read_json, staged_outputs
     from churnops.params import ParamsError, load_params
@@ -187,30 +192,49 @@ def _export_log(args: argparse.Namespace) -> int:
         meta, schema = read_json(args.meta), read_json(args.schema)
         positive = meta["positive_label"]
         negative = next(c for c in meta["classes"] if c != positive)
+        columns = prediction_log.export_columns(schema)
+        target = schema.get("target", {}).get("name")
         log = prediction_log.PredictionLog(log_path)
+        rows = known = 0
         try:
-            batch = prediction_log.export(
-                log.read(since=since),
-                schema,
-                positive_label=positive,
-                negative_label=negative,
-                labelled_only=args.labelled_only,
-            )
+            total = log.count(since=since)
+            with (
+                tqdm(total=total, desc="exporting", unit="rows", disable=None) as bar,
+                staged_outputs() as out,
+            ):
+                path = out.path(args.out)
+                writer = pq.ParquetWriter(path, columns) if args.out.suffix == ".parquet" else None
+                try:
+                    for i, batch in enumerate(
+                        log.export(
+                            schema,
+                            positive_label=positive,
+                            negative_label=negative,
+                            since=since,
+                            labelled_only=args.labelled_only,
+                        )
+                    ):
+                        if writer is not None:
+                            writer.write_table(
+                                pa.Table.from_pandas(batch, schema=columns, preserve_index=False)
+                            )
+                        else:
+                            batch.to_csv(path, mode="a", header=i == 0, index=False)
+                        rows += len(batch)
+                        known += int(batch[target].notna().sum()) if target else 0
+                        bar.update(len(batch))
+                finally:
+                    if writer is not None:
+                        writer.close()
+                if rows == 0 and writer is None:  # a CSV with its header, not a missing file
+                    pd.DataFrame(columns=columns.names).to_csv(path, index=False)
         finally:
             log.close()
-        with staged_outputs() as out:
-            if args.out.suffix == ".csv":
-                out.write_csv(args.out, batch)
-            else:
-                out.write_parquet(args.out, batch)
-    except (ParamsError, ValueError, OSError, KeyError) as exc:
+    except (ParamsError, ValueError, OSError, KeyError, StopIteration) as exc:
         print(f"churnops log export: error: {exc}", file=sys.stderr)
         return 2
-    target = schema.get("target", {}).get("name")
-    known = int(batch[target].notna().sum()) if target in batch else 0
     print(
-        f"churnops log export: {len(batch):,} predictions ({known:,} with a known outcome) "
-        f"-> {args.out}"
+        f"churnops log export: {rows:,} predictions ({known:,} with a known outcome) -> {args.out}"
     )
     return 0
 

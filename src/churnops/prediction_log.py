@@ -6,8 +6,9 @@ prediction acknowledged with 200 is in the database file (its WAL) even if the p
 the next instant. With `synchronous=NORMAL` (the default) a power cut can lose the last
 transactions; `synchronous=FULL` also survives that, at the cost of an fsync per commit.
 
-`export` turns the log into a batch the monitor stage reads: the feature columns, the id column,
-the target (where the outcome is known, as the model's class labels) and `latency_ms`.
+`PredictionLog.export` turns the log into batches the monitor stage reads: the id column, the
+feature columns, the target (where the outcome is known, as the model's class labels) and
+`latency_ms`, in chunks, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ import datetime
 import json
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-
-from churnops.features import missing
+import pyarrow as pa
 
 SYNC_MODES = ("NORMAL", "FULL")
 
@@ -187,66 +188,106 @@ class PredictionLog:
             self._db.execute("COMMIT")
         return int(matches)
 
-    def count(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM predictions").fetchone()[0])
-
     def read(self, *, since: str | None = None) -> pd.DataFrame:
-        """The logged predictions (oldest first), each with its latest outcome: the one recorded
-        for its request, else the latest recorded for its customer (`churned` is null when
-        none is known)."""
-        query = """
-            SELECT p.*, COALESCE(
-                (SELECT o.churned FROM outcomes o WHERE o.request_id = p.request_id
-                 ORDER BY o.id DESC LIMIT 1),
-                (SELECT o.churned FROM outcomes o WHERE p.customer_id IS NOT NULL
-                 AND o.customer_id = p.customer_id ORDER BY o.id DESC LIMIT 1)
-            ) AS churned
-            FROM predictions p
-            WHERE (? IS NULL OR p.logged_at >= ?)
-            ORDER BY p.logged_at, p.request_id, p.item
-        """
+        """The logged predictions in the order they were committed, each with its latest outcome
+        (`churned`; see `_OUTCOME`), the inputs as the JSON text that was stored."""
+        query = f"SELECT p.*, {_OUTCOME} FROM predictions p {_SINCE} ORDER BY p.rowid"
         with self._lock:
             return pd.read_sql_query(query, self._db, params=(since, since))
 
+    def count(self, *, since: str | None = None) -> int:
+        """How many predictions are logged (at or after `since`)."""
+        query = f"SELECT COUNT(*) FROM predictions p {_SINCE}"
+        with self._lock:
+            return int(self._db.execute(query, (since, since)).fetchone()[0])
 
-def export(
-    logged: pd.DataFrame,
-    schema: Mapping[str, Any],
-    *,
-    positive_label: str,
-    negative_label: str,
-    labelled_only: bool = False,
-) -> pd.DataFrame:
-    """The log as a batch in the training data's shape, which the monitor stage reads: the id
-    column, the feature columns, the target column (the class label where the outcome is known,
-    else missing), `latency_ms`, and `served_probability`, `served_decision`, `model_version`,
-    `request_id` and `logged_at`.
-    """
-    if labelled_only:
-        logged = logged[logged["churned"].notna()]
-    features = list(schema["features"])
-    inputs = pd.DataFrame.from_records(
-        [json.loads(text) for text in logged["inputs"]], columns=features, index=logged.index
-    )
+    def export(
+        self,
+        schema: Mapping[str, Any],
+        *,
+        positive_label: str,
+        negative_label: str,
+        since: str | None = None,
+        labelled_only: bool = False,
+        chunk_rows: int = 100_000,
+    ) -> Iterator[pd.DataFrame]:
+        """The log as batches in the training data's shape, which the monitor stage reads (see
+        `export_columns`), `chunk_rows` predictions at a time, in commit order. SQLite takes the
+        feature values out of the stored JSON, so memory stays bounded whatever the log's size.
+        Reads on a connection of its own: the server may go on writing meanwhile.
+        """
+        features = list(schema["features"])
+        picks = ", ".join(f"json_extract(p.inputs, ?) AS f{i}" for i in range(len(features)))
+        paths = ['$."' + name.replace('"', '\\"') + '"' for name in features]
+        query = f"SELECT p.*, {picks}, {_OUTCOME} FROM predictions p {_SINCE} ORDER BY p.rowid"
+        if labelled_only:
+            query = f"SELECT * FROM ({query}) WHERE churned IS NOT NULL"
+        reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            for chunk in pd.read_sql_query(
+                query, reader, params=(*paths, since, since), chunksize=chunk_rows
+            ):
+                chunk = chunk.rename(columns={f"f{i}": n for i, n in enumerate(features)})
+                yield _shaped(chunk, schema, positive_label, negative_label)
+        finally:
+            reader.close()
+
+
+# The latest outcome of a prediction: the one recorded for its request, else the latest
+# recorded for its customer; null when none is known.
+_OUTCOME = """COALESCE(
+    (SELECT o.churned FROM outcomes o WHERE o.request_id = p.request_id
+     ORDER BY o.id DESC LIMIT 1),
+    (SELECT o.churned FROM outcomes o WHERE p.customer_id IS NOT NULL
+     AND o.customer_id = p.customer_id ORDER BY o.id DESC LIMIT 1)
+) AS churned"""
+_SINCE = "WHERE (? IS NULL OR p.logged_at >= ?)"
+SERVED = {
+    "latency_ms": pa.float64(),
+    "served_probability": pa.float64(),
+    "served_decision": pa.bool_(),
+    "model_version": pa.string(),
+    "request_id": pa.string(),
+    "logged_at": pa.string(),
+}
+
+
+def export_columns(schema: Mapping[str, Any]) -> pa.Schema:
+    """The exported batch's columns and types: the id column, the features (numbers as float64,
+    categories as text), the target (the class label where the outcome is known, else null),
+    then `latency_ms`, `served_probability`, `served_decision`, `model_version`, `request_id`
+    and `logged_at`."""
+    fields = []
+    if schema.get("id_column"):
+        fields.append((schema["id_column"], pa.string()))
     for name, info in schema["features"].items():
-        if info["kind"] == "numeric":
-            inputs[name] = pd.to_numeric(inputs[name]).astype("float64")
-        else:
-            inputs[name] = inputs[name].astype(object)
+        fields.append((name, pa.float64() if info["kind"] == "numeric" else pa.string()))
+    if schema.get("target", {}).get("name"):
+        fields.append((schema["target"]["name"], pa.string()))
+    return pa.schema([*fields, *SERVED.items()])
+
+
+def _shaped(
+    chunk: pd.DataFrame, schema: Mapping[str, Any], positive_label: str, negative_label: str
+) -> pd.DataFrame:
+    out = pd.DataFrame(index=chunk.index)
+    if schema.get("id_column"):
+        out[schema["id_column"]] = chunk["customer_id"].astype(object)
+    for name, info in schema["features"].items():
+        values = chunk[name]
+        out[name] = (
+            pd.to_numeric(values).astype("float64")
+            if info["kind"] == "numeric"
+            else values.astype(object).where(values.notna(), None)
+        )
     target = schema.get("target", {}).get("name")
-    out = pd.DataFrame(index=logged.index)
-    id_column = schema.get("id_column")
-    if id_column:
-        out[id_column] = logged["customer_id"].astype(object)
-    out = pd.concat([out, inputs], axis=1)
     if target:
-        labels = {1: positive_label, 0: negative_label}
-        out[target] = [None if missing(v) else labels[int(v)] for v in logged["churned"]]
-    out["latency_ms"] = logged["latency_ms"].astype("float64")
-    out["served_probability"] = logged["probability"].astype("float64")
-    out["served_decision"] = logged["decision"].astype(bool)
-    out["model_version"] = logged["model_version"].astype(object)
-    out["request_id"] = logged["request_id"].astype(object)
-    out["logged_at"] = logged["logged_at"].astype(object)
+        churned = chunk["churned"]
+        labels = np.where(churned == 1, positive_label, negative_label).astype(object)
+        out[target] = np.where(churned.isna(), None, labels)
+    out["latency_ms"] = chunk["latency_ms"].astype("float64")
+    out["served_probability"] = chunk["probability"].astype("float64")
+    out["served_decision"] = chunk["decision"].astype(bool)
+    for name in ("model_version", "request_id", "logged_at"):
+        out[name] = chunk[name].astype(object)
     return out.reset_index(drop=True)
