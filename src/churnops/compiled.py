@@ -121,7 +121,6 @@ class Layout:
     recipes: FeatureRecipes
     encoder: Encoder
     estimator: Any
-    positive_column: int
 
 
 def layout(pipeline: Pipeline) -> Layout:
@@ -143,7 +142,7 @@ def layout(pipeline: Pipeline) -> Layout:
     classes = list(getattr(model, "classes_", []))
     if len(classes) != 2:
         raise CompileError(f"expected a binary classifier, got classes {classes}")
-    return Layout(recipes=recipes, encoder=_encoder(encode), estimator=model, positive_column=1)
+    return Layout(recipes=recipes, encoder=_encoder(encode), estimator=model)
 
 
 def _encoder(encode: ColumnTransformer) -> Encoder:
@@ -299,7 +298,7 @@ class CompiledModel:
 
     def _run(self, features: np.ndarray) -> np.ndarray:
         (proba,) = self.session.run(self._outputs, {"features": features})
-        return proba[:, self.layout.positive_column].astype(np.float64)
+        return proba[:, 1].astype(np.float64)  # classes_ are [negative, positive]
 
 
 def parity(pipeline: Pipeline, compiled: CompiledModel, rows: pd.DataFrame) -> dict[str, Any]:

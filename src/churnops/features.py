@@ -212,17 +212,13 @@ class FeatureRecipes(TransformerMixin, BaseEstimator):
 
 def _bin(values: pd.Series, edges: list[float]) -> pd.Series:
     bounds = [-np.inf, *edges, np.inf]
-    binned = pd.cut(values, bins=bounds, labels=_bin_labels(edges), right=True)
+    binned = pd.cut(values, bins=bounds, labels=list(_labels_for(tuple(edges))), right=True)
     return binned.astype(object).where(binned.notna(), np.nan)
-
-
-def _bin_labels(edges: list[float]) -> list[str]:
-    """One label per interval (-inf, e0], (e0, e1], ..., (e_last, inf)."""
-    return list(_labels_for(tuple(edges)))
 
 
 @functools.lru_cache(maxsize=64)
 def _labels_for(edges: tuple[float, ...]) -> tuple[str, ...]:
+    """One label per interval (-inf, e0], (e0, e1], ..., (e_last, inf); cached per edges."""
     labels = [f"le_{_num(edges[0])}"]
     labels += [f"{_num(a)}_{_num(b)}" for a, b in itertools.pairwise(edges)]
     return (*labels, f"gt_{_num(edges[-1])}")
