@@ -45,14 +45,22 @@ class Monitor:
         self.test = pd.read_parquet(ROOT / "data/prepared/test.parquet")
         self.reference = self.typed(train)
         evaluation = read_json(ROOT / "reports/evaluate/metrics.json")
+        at_served = read_json(ROOT / "reports/evaluate/classification_report.json")[
+            "at_decision_threshold"
+        ]
+        positive = str(self.spec.positive_label)
         settings = self.params["monitor"]
         self.kwargs = {
             "alpha": settings["alpha"],
             "min_effect": settings["min_effect"],
             "drift_share": settings["drift_share"],
-            "threshold": self.params["evaluate"]["threshold"],
+            # the served decision threshold, as the monitor stage judges it
+            "threshold": read_json(ROOT / "models/model_meta.json")["decision_threshold"]["value"],
             "reference_metrics": {
-                k: evaluation[k] for k in ("accuracy", "precision", "recall", "roc_auc")
+                "accuracy": at_served["classes"]["accuracy"],
+                "precision": at_served["classes"][positive]["precision"],
+                "recall": at_served["classes"][positive]["recall"],
+                "roc_auc": evaluation["roc_auc"],
             },
             "rules": monitor.check_rules(settings["rules"]),
             "latency_p99_ms": None,
@@ -105,6 +113,27 @@ def detection(m: Monitor, resamples: int) -> None:
         )
 
 
+def multiplicative(m: Monitor, resamples: int, percents: tuple[int, ...] = (5, 10)) -> None:
+    """Detection of a multiplicative rise of each numeric column (every value times 1 + p%),
+    column by column: the share of resamples in which that column drifts, and in which the
+    monitor raises a Warning or Critical alert."""
+    numeric = [c for c, k in m.kinds.items() if k == "numeric"]
+    print(f"\nMultiplicative shifts, {resamples} seeded resamples of {len(m.test)} held-out rows:")
+    print(f"{'column':<18}{'rise':>6}{'column drifts':>15}{'alert':>8}")
+    for column in numeric:
+        for percent in percents:
+            drifts = alerts = 0
+            for seed in range(resamples):
+                rows = simulate.resample(m.test, len(m.test), seed)
+                rows[column] = rows[column] * (1 + percent / 100)
+                result = m.assess(rows)
+                drifts += result["drift"]["columns"][column]["drifted"]
+                alerts += any(
+                    a["level"] in ("warning", "critical") for a in result["alerts"]["alerts"]
+                )
+            print(f"{column:<18}{percent:>5}%{drifts / resamples:>15.0%}{alerts / resamples:>8.0%}")
+
+
 def scipy_loop(reference: pd.DataFrame, batch: pd.DataFrame, kinds: dict) -> None:
     """The baseline: one KS or chi-square test per column, nothing else."""
     for column, kind in kinds.items():
@@ -143,6 +172,9 @@ def one_size(m: Monitor, n: int) -> dict:
         target=L,
         prediction=P,
         labelled=L in typed_rows,
+        threshold=m.kwargs["threshold"],
+        alpha=m.kwargs["alpha"],
+        drift_share=m.kwargs["drift_share"],
     )
     evidently_s = time.perf_counter() - start
     return {
@@ -194,7 +226,9 @@ def main() -> None:
     if args.one_size:
         print(json.dumps(one_size(Monitor(), args.one_size)))
         return
-    detection(Monitor(), args.resamples)
+    m = Monitor()
+    detection(m, args.resamples)
+    multiplicative(m, args.resamples)
     speed(args.sizes)
 
 

@@ -85,6 +85,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--pycaret-python", default=str(ROOT / ".venv-pycaret" / "bin" / "python"))
     args = parser.parse_args()
+    # relative to where the command was typed, not to the temporary clone it later runs in
+    args.pycaret_python = str(Path(args.pycaret_python).absolute())
     if subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=no"],
         cwd=ROOT,

@@ -38,18 +38,25 @@ BENCH = Path(__file__).resolve().parent
 
 
 def noop_app():
-    """The service app plus `POST /noop`: the same middleware, parsing and validation as
-    `/predict`, no model, no log (uvicorn factory for server (c))."""
-    from churnops.api import schemas
+    """The service app plus `POST /noop`: the same middleware, body parsing and input contract
+    as `/predict`, no model, no log (uvicorn factory for server (c))."""
+    import json
+
+    from fastapi import Request
+
     from churnops.api.app import app_from_env, settings_from_env
+    from churnops.contract import Contract
     from churnops.files import read_json
 
     app = app_from_env()
     settings = settings_from_env()
-    customer = schemas.customer_model(read_json(settings.schema_path), policy=settings.policy)
+    contract = Contract(read_json(settings.schema_path), settings.policy)
 
     @app.post("/noop")
-    async def noop(payload: customer | list[customer]) -> dict:  # type: ignore[valid-type]
+    async def noop(request: Request) -> dict:
+        payload = json.loads(await request.body())
+        for record in payload if isinstance(payload, list) else [payload]:
+            contract.check_record(record)
         return {"ok": True}
 
     return app

@@ -113,6 +113,7 @@ def main() -> None:
         out.write_json(out_dir / "classification_report.json", report)
         out.write_json(out_dir / "business.json", impact)
         out.write_json(out_dir / "fairness.json", fair)
+        out.write_json(out_dir / "fairness_metrics.json", fairness.headline(fair))
         out.write_json(out_dir / "diagnostics.json", diagnostics)
         tables = {
             "confusion": confusion,

@@ -31,6 +31,9 @@ def main() -> None:
     parser.add_argument("--model", required=True)
     parser.add_argument("--meta", required=True)
     parser.add_argument("--evaluation", required=True, help="evaluate's metrics.json")
+    parser.add_argument(
+        "--classification", required=True, help="evaluate's classification_report.json"
+    )
     parser.add_argument("--out-dir", required=True, help="reports/monitor")
     args = parser.parse_args()
 
@@ -44,10 +47,11 @@ def main() -> None:
     sample_rows = get_number(params, "monitor.evidently_sample_rows", integer=True, low=100)
     fail_on = get_choice(params, "monitor.fail_on", ("none", "warning", "critical"))
     rules = monitor.check_rules(get(params, "monitor.rules"))
-    threshold = get_number(params, "evaluate.threshold", low=0, high=1)
+    other_threshold = get_number(params, "evaluate.threshold", low=0, high=1)
     schema = read_json(args.schema)
     kinds = {c: f["kind"] for c, f in schema["features"].items()}
     model = joblib.load(args.model)
+    served = float(read_json(args.meta)["decision_threshold"]["value"])
 
     raw_batch = read_table(args.batch)
     batch = monitor.scored_rows(
@@ -66,6 +70,13 @@ def main() -> None:
     )
 
     evaluation = read_json(args.evaluation)
+    at_served = read_json(args.classification)["at_decision_threshold"]
+    served_reference = {
+        "accuracy": at_served["classes"]["accuracy"],
+        "precision": at_served["classes"][str(spec.positive_label)]["precision"],
+        "recall": at_served["classes"][str(spec.positive_label)]["recall"],
+        "roc_auc": evaluation["roc_auc"],
+    }
     result = monitor.assess(
         reference,
         batch,
@@ -73,10 +84,12 @@ def main() -> None:
         alpha=alpha,
         min_effect=min_effect,
         drift_share=drift_share,
-        threshold=threshold,
-        reference_metrics={
-            k: evaluation[k] for k in ("accuracy", "precision", "recall", "roc_auc")
-        },
+        threshold=served,
+        reference_metrics=served_reference,
+        beside=(
+            other_threshold,
+            {k: evaluation[k] for k in ("accuracy", "precision", "recall", "roc_auc")},
+        ),
         rules=rules,
         latency_p99_ms=_latency_p99(raw_batch, settings.get("latency_column")),
         decision={
@@ -86,6 +99,7 @@ def main() -> None:
             "rule_triggers": settings.get("rule_triggers") or {},
         },
     )
+    result["quality"]["refused_by_contract"] = monitor.refused(raw_batch, schema, policy="reject")
     drift_result, perf, fired = result["drift"], result["performance"], result["alerts"]
     decision, prediction, target = (
         result["decision"],
@@ -101,9 +115,13 @@ def main() -> None:
         target=LABEL,
         prediction=PREDICTION,
         labelled=labelled,
+        threshold=served,
+        alpha=alpha,
+        drift_share=drift_share,
     )
 
     dataset = drift_result["dataset"]
+    html = drift_report.with_verdict(html, monitor.verdict_lines(result, drift_share=drift_share))
     summary = {
         "rows": len(batch),
         "labelled": bool(labelled),
@@ -117,7 +135,7 @@ def main() -> None:
         "retrain": decision["retrain"],
         "performance": None
         if perf is None
-        else {k: perf[k] for k in ("accuracy", "precision", "recall", "roc_auc")},
+        else {k: perf[k] for k in ("threshold", "accuracy", "precision", "recall", "roc_auc")},
     }
     out_dir = Path(args.out_dir)
     with staged_outputs() as out:

@@ -51,7 +51,15 @@ def main() -> None:
         "seed": seed,
     }
     table_schema = schema.infer_schema(
-        train, spec.columns, target=spec.target, id_column=spec.id_column, labels=spec.labels
+        train,
+        spec.columns,
+        target=spec.target,
+        id_column=spec.id_column,
+        labels=spec.labels,
+        bounds=get(params, "prepare.bounds"),
+        range_tolerance=get(params, "prepare.range_tolerance"),
+        range_limit=get(params, "prepare.range_limit"),
+        coerce_tolerance=spec.coerce_tolerance,
     )
 
     with staged_outputs() as out:

@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--cv-csv", required=True)
     parser.add_argument("--tuning-csv", required=True)
     parser.add_argument("--threshold-json", required=True)
+    parser.add_argument("--metrics-json", required=True, help="headline numbers (DVC metric)")
     parser.add_argument("--profit-csv", required=True)
     args = parser.parse_args()
 
@@ -178,6 +179,7 @@ def main() -> None:
         out.write_json(args.meta, meta)
         out.write_json(args.cv_json, cv_report)
         out.write_json(args.threshold_json, threshold)
+        out.write_json(args.metrics_json, train.headline(cv_report, threshold))
         out.write_csv(args.profit_csv, profit)
         out.write_csv(args.cv_csv, cv_table)
         out.write_csv(args.tuning_csv, tuning_table)

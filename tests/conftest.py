@@ -99,7 +99,15 @@ def model_files(tmp_path_factory):
     model.fit(frame[list(spec.columns)], data.binary_target(frame[spec.target], "Yes"))
     joblib.dump(model, folder / "model.joblib")
     table = schema.infer_schema(
-        frame, spec.columns, target=spec.target, id_column=spec.id_column, labels=spec.labels
+        frame,
+        spec.columns,
+        target=spec.target,
+        id_column=spec.id_column,
+        labels=spec.labels,
+        bounds={"tenure": {"min": 0}, "MonthlyCharges": {"min": 0}},
+        range_tolerance=0.1,
+        range_limit=10,
+        coerce_tolerance=0.01,
     )
     (folder / "schema.json").write_text(json.dumps(table))
     meta = {

@@ -55,10 +55,18 @@ def test_predict_one_and_many(client, model_files):
     assert [p["customer_id"] for p in many.json()["predictions"]] == ["c-1", "c-1"]
 
 
-def test_openapi_has_the_generated_fields(client):
+def test_openapi_states_the_contract(client):
     spec = client.get("/openapi.json").json()
-    assert "tenure" in json.dumps(spec["components"]["schemas"])
-    assert "Month-to-month" in json.dumps(spec["components"]["schemas"])
+    body = spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]
+    one = body["schema"]["anyOf"][0]
+    assert one["properties"]["Contract"]["anyOf"][0]["enum"] == [
+        "Month-to-month",
+        "One year",
+        "Two year",
+    ]
+    tenure = one["properties"]["tenure"]["anyOf"][0]
+    assert (tenure["minimum"], tenure["maximum"]) == (0.0, 79.2)  # bound 0; band 10% of [0, 72]
+    assert {"customerID", "customer_id"} <= set(one["properties"])
 
 
 def _raw(client, body: str, content_type="application/json"):
@@ -74,7 +82,7 @@ def _raw(client, body: str, content_type="application/json"):
         (lambda r: {**r, "shoe_size": 42}, 422, '"field": "shoe_size"'),
         (lambda r: {**r, "tenure": "long"}, 422, '"value": "long"'),
         (lambda r: {**r, "tenure": True}, 422, '"value": true'),
-        (lambda r: {**r, "tenure": "5"}, 422, '"value": "5"'),
+        (lambda r: {**r, "tenure": [5]}, 422, "tenure must be a number"),
         (
             lambda r: _raw_json(
                 json.dumps(r).replace('"tenure": ' + json.dumps(r["tenure"]), '"tenure": NaN')
@@ -103,7 +111,7 @@ def _raw(client, body: str, content_type="application/json"):
         "extra field",
         "wrong type",
         "boolean for a number",
-        "number as text",
+        "list for a number",
         "NaN",
         "Infinity",
         "negative tenure",
@@ -145,7 +153,7 @@ def test_flag_policy_accepts_and_warns(model_files):
     assert response.status_code == 200
     warnings = response.json()["predictions"][0]["warnings"]
     assert any("Contract='Lifetime' was not seen in training" in w for w in warnings)
-    assert any("tenure=500.0 is outside the training range" in w for w in warnings)
+    assert any("tenure=500 is outside the training range" in w for w in warnings)
 
 
 def test_tampered_model_is_refused(model_files, tmp_path):
@@ -205,7 +213,7 @@ def test_feedback_by_request_or_customer(model_files, tmp_path):
     request_id = client.post("/predict", json=record).json()["request_id"]
     by_request = client.post("/feedback", json={"request_id": request_id, "churned": True})
     assert by_request.status_code == 200
-    assert by_request.json() == {"recorded": True, "predictions": 1}
+    assert by_request.json() == {"recorded": True, "predictions": 1, "outcomes": 1}
     by_customer = client.post("/feedback", json={"customer_id": "c-1", "churned": False})
     assert by_customer.json()["predictions"] == 1
     unknown = client.post("/feedback", json={"request_id": "nope", "churned": True})
@@ -256,3 +264,104 @@ def test_a_prediction_that_cannot_be_logged_is_not_given(model_files, tmp_path):
     assert answer.status_code == 503
     assert answer.json()["error"] == "prediction not logged"
     assert client.get("/health").status_code == 200
+
+
+def test_a_raw_row_of_the_data_file_is_accepted(client):
+    """A row of the Telco file as pandas reads it: its own `customerID`, `SeniorCitizen` as the
+    number 0, `TotalCharges` as text, the `Churn` label present."""
+    import pandas as pd
+
+    from tests.conftest import TELCO
+
+    rows = pd.read_csv(TELCO).iloc[[0, 488]]  # 488: a blank TotalCharges
+    for row in rows.to_dict(orient="records"):
+        answer = client.post("/predict", json=row)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["predictions"][0]["customer_id"] == row["customerID"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"gender": "\\ud800"}',
+        '{"customer_id": "\\udfff", "gender": "Female"}',
+        json.dumps({f"k{i}": i for i in range(2_000)}),
+    ],
+    ids=["surrogate", "surrogate id", "many keys"],
+)
+def test_hostile_bodies_get_a_small_json_4xx(client, body):
+    answer = _raw(client, body)
+    assert answer.status_code == 422
+    assert len(answer.content) < 10_000
+    answer.content.decode("utf-8")
+    assert "detail" in answer.json()
+
+
+def test_errors_are_capped_with_a_count(client, model_files):
+    _, record = model_files
+    many = [{**record, "tenure": "x", "Contract": "y", "gender": "z"}] * 5
+    body = client.post("/predict", json=many).json()
+    assert len(body["detail"]) == 15
+    assert "omitted" not in body
+    wide = client.post("/predict", json={**record, **{f"x{i}": 1 for i in range(8)}}).json()
+    assert len(wide["detail"]) == 8
+    many = [{**record, **{f"x{i}": 1 for i in range(8)}}] * 5
+    capped = client.post("/predict", json=many).json()
+    assert (len(capped["detail"]), capped["omitted"]) == (20, 20)
+
+
+def test_a_chunked_body_over_the_limit_is_413(client):
+    def chunks():
+        for _ in range(100):
+            yield b" " * 1_000
+
+    answer = client.post("/predict", content=chunks(), headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+    assert answer.json()["error"] == "request too large"
+
+
+def test_an_unwritable_log_is_not_ready_and_feedback_is_503(model_files, tmp_path):
+    folder, record = model_files
+    client = _client(folder, log_path=tmp_path / "log.sqlite")
+    request_id = client.post("/predict", json=record).json()["request_id"]
+    db = client.app.state.log._db
+    (pages,) = db.execute("PRAGMA page_count").fetchone()
+    db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
+    for _ in range(50):
+        if client.post("/predict", json=[record] * 5).status_code == 503:
+            break
+    ready = client.get("/ready")
+    assert ready.status_code == 503
+    assert (
+        ready.json()["detail"] == "the prediction log cannot be written (the server log says why)"
+    )
+    for _ in range(1_000):  # fill the last free page
+        feedback = client.post("/feedback", json={"request_id": request_id, "churned": True})
+        if feedback.status_code != 200:
+            break
+    assert feedback.status_code == 503, feedback.text
+    assert "sqlite" not in feedback.text.lower()
+    assert str(tmp_path) not in ready.text + feedback.text
+    db.execute("PRAGMA max_page_count = 1073741823")  # space again: ready again
+    assert client.get("/ready").status_code == 200
+
+
+def test_answers_do_not_reveal_absolute_paths(model_files, tmp_path):
+    folder, _ = model_files
+    broken = tmp_path / "broken"
+    shutil.copytree(folder, broken)
+    (broken / "model.joblib").write_bytes(b"tampered")
+    client = _client(broken, log_path=tmp_path / "log.sqlite")
+    answer = client.get("/ready")
+    assert answer.status_code == 503
+    assert str(tmp_path) not in answer.text
+    assert "model.joblib" in answer.text
+
+
+@pytest.mark.parametrize(
+    "body", [{"request_id": "", "churned": True}, {"customer_id": "", "churned": True}]
+)
+def test_an_empty_id_in_feedback_is_422(client, body):
+    answer = client.post("/feedback", json=body)
+    assert answer.status_code == 422
+    assert "None" not in answer.text

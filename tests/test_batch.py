@@ -1,7 +1,10 @@
-"""Batch scoring: the API's validation rules, vectorised; chunking changes nothing; bad rows are
-reported with their row number and reason, never dropped silently."""
+"""Batch scoring: the input contract, vectorised; chunking changes nothing; bad rows are reported
+with their row number and reason, never dropped silently; no score is NaN; outputs never
+destroy data."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
@@ -9,37 +12,7 @@ import pytest
 
 from churnops import batch, cli
 from churnops.api import serving
-from churnops.schema import DataError
-
-SCHEMA = {
-    "features": {
-        "charge": {"kind": "numeric", "min": 10.0, "max": 100.0, "missing_share": 0.0},
-        "plan": {"kind": "categorical", "categories": ["a", "b"], "missing_share": 0.0},
-    }
-}
-
-
-def test_validate_gives_each_row_its_reasons():
-    rows = pd.DataFrame(
-        {"charge": ["50", "cheap", "inf", "500", None], "plan": ["a", "z", "b", 1.0, None]}
-    )
-    typed, reasons = batch.validate(rows, SCHEMA, policy="reject")
-    assert reasons.tolist() == [
-        "",
-        "charge=cheap is not a number; plan=z was not seen in training",
-        "charge=inf is not finite",
-        "charge=500 is outside the training range [10.0, 100.0]; plan=1.0 was not seen in training",
-        "",
-    ]
-    assert typed["charge"].iloc[0] == 50.0
-    _, flagged = batch.validate(rows, SCHEMA, policy="flag")
-    assert flagged.tolist()[3] == ""  # out of range and unseen are accepted when flagging
-    assert "not a number" in flagged.tolist()[1]
-
-
-def test_validate_names_a_missing_column():
-    with pytest.raises(DataError, match=r"missing feature column\(s\) \['plan'\]"):
-        batch.validate(pd.DataFrame({"charge": [1.0]}), SCHEMA, policy="reject")
+from churnops.contract import Contract
 
 
 def _input(model_files, tmp_path, kind):
@@ -70,13 +43,11 @@ def test_score_writes_predictions_and_rejects_whatever_the_chunk_size(
         counts = batch.score(
             batch.read_chunks(path, chunk),
             model,
-            model.schema,
-            policy="reject",
-            id_column="customer_id",
+            Contract(model.schema, "reject"),
             output=out,
             rejects=rej,
         )
-        assert counts == {"rows": 25, "scored": 23, "rejected": 2}
+        assert counts == {"rows": 25, "scored": 23, "rejected": 2, "flagged": 0}
         rejected = pd.read_parquet(rej)
         assert rejected["row"].tolist() == [4, 11]
         assert rejected["id"].tolist() == ["c4", "c11"]
@@ -107,3 +78,68 @@ def test_cli_predict_end_to_end_and_errors(model_files, tmp_path, capsys):
     missing = tmp_path / "none.csv"
     assert cli.main(["predict", "--input", str(missing), "--output", str(out), *common]) == 2
     assert "none.csv" in capsys.readouterr().err
+
+
+def test_a_non_finite_score_is_a_reject_never_a_nan_probability(model_files, tmp_path):
+    folder, record = model_files
+    model = serving.load(folder / "model.joblib", folder / "meta.json", folder / "schema.json")
+    schema = json.loads((folder / "schema.json").read_text())
+    for info in schema["features"].values():  # a contract that lets absurd numbers through
+        if info["kind"] == "numeric":
+            info["accept"]["flag"] = [None, None]
+    rows = pd.DataFrame([record] * 3)
+    rows["tenure"] = [1.0, 1e308, 2.0]
+    rows["MonthlyCharges"] = [20.0, 1e308, 30.0]
+    path = tmp_path / "in.parquet"
+    rows.to_parquet(path, index=False)
+    out, rej = tmp_path / "out.parquet", tmp_path / "rej.parquet"
+    counts = batch.score(
+        batch.read_chunks(path, 10), model, Contract(schema, "flag"), output=out, rejects=rej
+    )
+    assert counts["scored"] == 2
+    assert counts["rejected"] == 1
+    scored = pd.read_parquet(out)
+    assert np.isfinite(scored["probability"]).all()
+    assert pd.read_parquet(rej)["reason"].tolist() == [batch.NOT_FINITE_SCORE]
+
+
+def test_flagged_rows_carry_their_warnings(model_files, tmp_path):
+    folder, record = model_files
+    model = serving.load(folder / "model.joblib", folder / "meta.json", folder / "schema.json")
+    rows = pd.DataFrame([record] * 2)
+    rows["Contract"] = ["Lifetime", record["Contract"]]
+    path = tmp_path / "in.csv"
+    rows.to_csv(path, index=False)
+    out, rej = tmp_path / "out.parquet", tmp_path / "rej.parquet"
+    counts = batch.score(
+        batch.read_chunks(path, 10), model, Contract(model.schema, "flag"), output=out, rejects=rej
+    )
+    assert counts == {"rows": 2, "scored": 2, "rejected": 0, "flagged": 1}
+    warnings = pd.read_parquet(out)["warnings"].tolist()
+    assert "Contract='Lifetime' was not seen in training" in warnings[0]
+    assert warnings[1] == ""
+
+
+def test_predict_refuses_paths_that_would_destroy_data(model_files, tmp_path, capsys):
+    folder, _, path = _input(model_files, tmp_path, "csv")
+    common = ["--model", str(folder / "model.joblib"), "--meta", str(folder / "meta.json")]
+    common += ["--schema", str(folder / "schema.json"), "--input", str(path)]
+    before = path.read_bytes()
+    out = tmp_path / "scores.parquet"
+    cases = [
+        (["--output", str(path)], "is the input file"),
+        (["--output", str(out), "--rejects", str(path)], "is the input file"),
+        (["--output", str(out), "--rejects", str(out)], "are the same file"),
+    ]
+    for extra, message in cases:
+        assert cli.main(["predict", *common, *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert path.read_bytes() == before
+    assert not out.exists()
+    assert cli.main(["predict", *common, "--output", str(out)]) == 0
+    first = out.read_bytes()
+    capsys.readouterr()
+    assert cli.main(["predict", *common, "--output", str(out)]) == 2
+    assert "exists: pass --overwrite" in capsys.readouterr().err
+    assert out.read_bytes() == first
+    assert cli.main(["predict", *common, "--output", str(out), "--overwrite"]) == 0

@@ -8,9 +8,17 @@ from churnops.schema import DataError
 
 SCHEMA = {
     "features": {
-        "charge": {"kind": "numeric", "min": 10.0, "max": 100.0, "missing_share": 0.0},
+        "charge": {
+            "kind": "numeric",
+            "min": 10.0,
+            "max": 100.0,
+            "missing_share": 0.0,
+            "bounds": {"min": 0, "max": None},
+            "accept": {"reject": [1.0, 109.0], "flag": [0.0, 1000.0]},
+        },
         "plan": {"kind": "categorical", "categories": ["a", "b"], "missing_share": 0.0},
-    }
+    },
+    "contract": {"coerce_tolerance": 0.3, "range_tolerance": 0.1, "range_limit": 10},
 }
 RULES = [
     {"name": "acc", "metric": "accuracy_upper_95", "op": "<", "value": 0.8, "level": "critical"},
@@ -27,16 +35,35 @@ RULES = [
 ]
 
 
-def test_check_batch_types_and_names_problems():
-    batch = pd.DataFrame({"charge": ["12.5", None], "plan": [1.0, "b"], "extra": [0, 0]})
-    out = monitor.check_batch(batch, SCHEMA)
+def test_check_batch_cleans_raw_rows_as_prepare_does():
+    batch = pd.DataFrame(
+        {"charge": ["12.5", None, " ", "20"], "plan": [1.0, " b ", "a", "a"], "extra": [0] * 4}
+    )
+    out, coerced = monitor.check_batch(batch, SCHEMA)
     assert list(out.columns) == ["charge", "plan"]
     assert out["charge"].tolist()[0] == 12.5
-    assert out["plan"].tolist() == ["1", "b"]
+    assert out["charge"].isna().tolist() == [False, True, True, False]
+    assert out["plan"].tolist() == ["1", "b", "a", "a"]
+    assert coerced == {"charge": {"blank": 2, "non_numeric": 0, "examples": []}}
+    # one non-number in four is within the schema's tolerance (0.3): missing, and counted
+    _, coerced = monitor.check_batch(batch.assign(charge=["cheap", "1", "2", "3"]), SCHEMA)
+    assert coerced["charge"]["non_numeric"] == 1
+    assert coerced["charge"]["examples"] == ["cheap"]
     with pytest.raises(DataError, match=r"missing feature column\(s\) \['plan'\]"):
         monitor.check_batch(batch.drop(columns="plan"), SCHEMA)
-    with pytest.raises(DataError, match=r"'charge' is numeric in training but holds 1 .*'cheap'"):
-        monitor.check_batch(batch.assign(charge=["cheap", "1"]), SCHEMA)
+    with pytest.raises(DataError, match=r"batch column 'charge' .* 2 of 4 values .*'cheap'"):
+        monitor.check_batch(batch.assign(charge=["cheap", "dear", "1", "2"]), SCHEMA)
+
+
+def test_refused_counts_what_the_serving_contract_would_refuse():
+    batch = pd.DataFrame({"charge": [50.0, 500.0, 5.0], "plan": ["a", "z", "b"]})
+    out = monitor.refused(batch, SCHEMA, policy="reject")
+    assert (out["rows"], out["share"]) == (1, 0.333333)
+    assert list(out["top_reasons"]) == [
+        "charge=500.0 is outside the accepted range [1.0, 109.0] (training range [10.0, 100.0] "
+        "widened by prepare.range_tolerance, within the declared bounds min 0)",
+        "plan='z' was not seen in training (allowed: 'a', 'b')",
+    ]
 
 
 def test_batch_quality_against_the_schema():

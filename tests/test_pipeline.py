@@ -15,7 +15,6 @@ from tests.pipeline_repo import make_repo, project_params, run, small_training
 
 pytestmark = pytest.mark.e2e
 
-METRICS = ("reports/evaluate/metrics.json", "reports/train/cv_results.json")
 HEADLINE = {"roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier"}
 
 
@@ -104,7 +103,16 @@ def test_experiment_then_metrics_diff(telco_repo):
     shown = run(telco_repo, "dvc", "exp", "show", "--json").stdout
     assert "cv_folds" in shown
     diff = json.loads(run(telco_repo, "dvc", "metrics", "diff", "--json").stdout)
-    assert diff["reports/train/cv_results.json"]["folds"] == {"old": 3, "new": 4, "diff": 1}
+    assert "cv_mean" in diff["reports/train/metrics.json"]
+    # metrics files hold headline numbers only, so the tables stay readable
+    shown = json.loads(run(telco_repo, "dvc", "metrics", "show", "--json").stdout)
+    numbers = [
+        len(data.get("data", {}))
+        for files in shown.values()
+        for data in files.get("data", {}).values()
+    ]
+    assert numbers
+    assert max(numbers) <= 25
 
 
 def test_drift_scenario_experiment_shows_in_metrics_diff(telco_repo):
@@ -151,6 +159,7 @@ def test_another_data_set_runs_by_params_alone(tmp_path):
     params["base"].update(target="exited", positive_label=1, negative_label=0, id_column="account")
     params["prepare"].update(
         sha256=None,
+        bounds={"age": {"min": 0, "max": 130}},
         columns={
             "age": "numeric",
             "segment": "categorical",

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from churnops import monitor, prediction_log
-from churnops.prediction_log import Prediction, PredictionLog
+from churnops.prediction_log import LogFileError, LogReader, Prediction, PredictionLog
 
 SCHEMA = {
     "features": {
@@ -21,14 +21,21 @@ SCHEMA = {
 }
 
 
-def _prediction(request_id: str, item: int = 0, customer: str | None = "c1", p: float = 0.7):
+def _prediction(
+    request_id: str,
+    item: int = 0,
+    customer: str | None = "c1",
+    p: float = 0.7,
+    version: str = "abc",
+    inputs: dict | None = None,
+):
     return Prediction(
         request_id=request_id,
         item=item,
         customer_id=customer,
-        model_version="abc",
+        model_version=version,
         engine="onnx",
-        inputs={"tenure": 3.0, "Contract": "One year"},
+        inputs=inputs or {"tenure": 3.0, "Contract": "One year"},
         probability=p,
         decision=p >= 0.5,
         latency_ms=1.5,
@@ -57,15 +64,15 @@ def test_outcomes_join_by_request_then_by_customer(log):
     log.record([_prediction("r1", customer="c1")])
     log.record([_prediction("r2", customer="c2")])
     log.record([_prediction("r3", customer=None)])
-    assert log.record_outcome(churned=True, request_id="r1") == 1
-    assert log.record_outcome(churned=False, customer_id="c2") == 1
-    assert log.record_outcome(churned=True, customer_id="nobody") == 0
+    assert log.record_outcome(churned=True, request_id="r1") == (1, 1)
+    assert log.record_outcome(churned=False, customer_id="c2") == (1, 1)
+    assert log.record_outcome(churned=True, customer_id="nobody") == (0, 0)
     read = log.read().set_index("request_id")
     assert read.loc["r1", "churned"] == 1
     assert read.loc["r2", "churned"] == 0
     assert pd.isna(read.loc["r3", "churned"])
-    # a later outcome for the same request wins
-    log.record_outcome(churned=False, request_id="r1")
+    # a later outcome for the same request wins, and is counted
+    assert log.record_outcome(churned=False, request_id="r1") == (1, 2)
     assert log.read().set_index("request_id").loc["r1", "churned"] == 0
 
 
@@ -90,20 +97,23 @@ def test_unknown_sync_mode_is_rejected(tmp_path):
         PredictionLog(tmp_path / "p.sqlite", synchronous="OFF")
 
 
+def _export(log, **options):
+    with LogReader(log.path) as reader:
+        return list(reader.export(SCHEMA, positive_label="Yes", negative_label="No", **options))
+
+
 def test_export_has_the_training_shape_and_passes_the_monitor_checks(log):
     log.record([_prediction("r1", customer="c1", p=0.8)])
     log.record([_prediction("r2", customer="c2", p=0.2)])
     log.record_outcome(churned=True, request_id="r1")
-    batch = pd.concat(log.export(SCHEMA, positive_label="Yes", negative_label="No"))
+    batch = pd.concat(_export(log))
     assert list(batch.columns[:4]) == ["customerID", "tenure", "Contract", "Churn"]
     assert batch["Churn"].tolist() == ["Yes", None]
     assert batch["latency_ms"].tolist() == [1.5, 1.5]
     assert batch["served_probability"].tolist() == [0.8, 0.2]
-    typed = monitor.check_batch(batch, SCHEMA)
+    typed, _ = monitor.check_batch(batch, SCHEMA)
     assert typed["tenure"].dtype == "float64"
-    labelled = pd.concat(
-        log.export(SCHEMA, positive_label="Yes", negative_label="No", labelled_only=True)
-    )
+    labelled = pd.concat(_export(log, labelled_only=True))
     assert labelled["customerID"].tolist() == ["c1"]
 
 
@@ -111,11 +121,69 @@ def test_export_in_chunks_gives_the_same_batch(log):
     for i in range(7):
         log.record([_prediction(f"r{i}", customer=f"c{i}", p=i / 10)])
     log.record_outcome(churned=False, customer_id="c3")
-    whole = pd.concat(log.export(SCHEMA, positive_label="Yes", negative_label="No"))
-    chunks = list(log.export(SCHEMA, positive_label="Yes", negative_label="No", chunk_rows=3))
+    whole = pd.concat(_export(log))
+    chunks = _export(log, chunk_rows=3)
     assert [len(c) for c in chunks] == [3, 3, 1]
     pd.testing.assert_frame_equal(pd.concat(chunks).reset_index(drop=True), whole)
     assert whole["Churn"].tolist() == [None, None, None, "No", None, None, None]
     assert whole["request_id"].tolist() == [f"r{i}" for i in range(7)]  # commit order
     columns = prediction_log.export_columns(SCHEMA)
     assert columns.names == list(whole.columns)
+
+
+def test_export_keeps_one_model_version_and_its_schema(log):
+    log.record([_prediction("a1", version="abc")])
+    log.record([_prediction("b1", version="other")])
+    log.record([_prediction("a2", version="abc", inputs={"age": 40, "Contract": "One year"})])
+    log.record([_prediction("a3", version="abc", inputs={"tenure": "3", "Contract": "One year"})])
+    with LogReader(log.path) as reader:
+        assert reader.count(SCHEMA, version="abc") == {
+            "selected": 1,
+            "other_version": 1,
+            "other_schema": 2,
+        }
+        assert reader.count(SCHEMA)["selected"] == 2  # every version
+    assert pd.concat(_export(log, version="abc"))["request_id"].tolist() == ["a1"]
+    assert pd.concat(_export(log))["request_id"].tolist() == ["a1", "b1"]
+
+
+def test_the_reader_changes_nothing_and_refuses_foreign_files(tmp_path, log):
+    log.record([_prediction("r1")])
+    foreign = tmp_path / "foreign.sqlite"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE people (name TEXT)")
+    before = foreign.read_bytes()
+    with pytest.raises(
+        LogFileError, match=r"not a churnops prediction log: it has tables \['people'\]"
+    ):
+        LogReader(foreign)
+    assert foreign.read_bytes() == before
+    with sqlite3.connect(foreign) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(LogFileError, match="is not a SQLite database"):
+        LogReader(junk)
+    with pytest.raises(LogFileError, match="no prediction log at"):
+        LogReader(tmp_path / "absent.sqlite")
+    assert not (tmp_path / "absent.sqlite").exists()
+
+
+def test_probe_fails_when_the_log_cannot_take_a_write(log):
+    log.probe()
+    (pages,) = log._db.execute("PRAGMA page_count").fetchone()
+    log._db.execute(f"PRAGMA max_page_count = {pages}")  # as if the disk were full
+    failure = None
+    for i in range(200):
+        try:
+            log.record([_prediction(f"r{i}")])
+        except sqlite3.OperationalError as exc:
+            failure = exc
+            break
+    assert "full" in str(failure)
+    assert log.last_error is not None
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        log.probe()  # after a failure the probe needs a page too
+    log._db.execute("PRAGMA max_page_count = 1073741823")
+    log.probe()
+    assert log.last_error is None

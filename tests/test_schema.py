@@ -76,7 +76,15 @@ def test_infer_schema_describes_each_feature():
         {"n": [1.0, 5.0, np.nan, 3.0], "c": ["a", "b", "a", None], "y": list("0101")}
     )
     schema = infer_schema(
-        train, {"n": "numeric", "c": "categorical"}, target="y", id_column=None, labels=["0", "1"]
+        train,
+        {"n": "numeric", "c": "categorical"},
+        target="y",
+        id_column=None,
+        labels=["0", "1"],
+        bounds={"n": {"min": 0}},
+        range_tolerance=0.5,
+        range_limit=10,
+        coerce_tolerance=0.01,
     )
     assert schema["features"]["n"] == {
         "kind": "numeric",
@@ -84,7 +92,41 @@ def test_infer_schema_describes_each_feature():
         "missing_share": 0.25,
         "min": 1.0,
         "max": 5.0,
+        "bounds": {"min": 0, "max": None},
+        # [1, 5] widened by 0.5 x 4 on each side, never below the declared bound 0
+        "accept": {"reject": [0.0, 7.0], "flag": [0.0, 45.0]},
+    }
+    assert schema["contract"] == {
+        "range_tolerance": 0.5,
+        "range_limit": 10,
+        "coerce_tolerance": 0.01,
     }
     assert schema["features"]["c"]["categories"] == ["a", "b"]
     assert schema["target"] == {"name": "y", "labels": ["0", "1"]}
     assert schema["rows"] == 4
+
+
+@pytest.mark.parametrize(
+    ("bounds", "message"),
+    [
+        ({"c": {"min": 0}}, "'c' is not a numeric column"),
+        ({"n": {"low": 0}}, "must map min and/or max"),
+        ({"n": {"min": "zero"}}, r"prepare.bounds.n.min must be a number, got 'zero'"),
+        ({"n": {"min": 3, "max": 1}}, "min 3 is above max 1"),
+        ({"n": {"min": 2}}, r"1 training value\(s\) beyond prepare.bounds.n.min=2, e.g. \[1.0\]"),
+    ],
+)
+def test_bad_bounds_are_refused_naming_the_key(bounds, message):
+    train = pd.DataFrame({"n": [1.0, 5.0], "c": ["a", "b"], "y": ["0", "1"]})
+    with pytest.raises(DataError, match=message):
+        infer_schema(
+            train,
+            {"n": "numeric", "c": "categorical"},
+            target="y",
+            id_column=None,
+            labels=["0", "1"],
+            bounds=bounds,
+            range_tolerance=0.1,
+            range_limit=10,
+            coerce_tolerance=0.01,
+        )

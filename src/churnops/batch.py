@@ -1,10 +1,11 @@
-"""Batch scoring: validate rows against the training schema the way the API does, score the
-valid ones with the served model, and report every rejected row with its number and reason.
+"""Batch scoring: check rows with the input contract the API applies (`churnops.contract`),
+score the accepted ones with the served model, and report every refused row with its number and
+reason. A row whose score is not a finite probability is refused too, never written as a score.
 Reads and writes in chunks, so memory stays bounded whatever the file size."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from churnops.schema import DataError, category_text
+from churnops.contract import Contract
+from churnops.schema import DataError
 
 SCHEMAS = {
     "out": pa.schema(
@@ -23,79 +25,11 @@ SCHEMAS = {
             ("probability", pa.float64()),
             ("decision", pa.bool_()),
             ("confidence", pa.float64()),
+            ("warnings", pa.string()),
         ]
     ),
     "rejects": pa.schema([("row", pa.int64()), ("id", pa.string()), ("reason", pa.string())]),
 }
-
-
-def validate(
-    rows: pd.DataFrame, schema: Mapping[str, Any], *, policy: str
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Type the feature columns and give each row's rejection reasons ("" when valid).
-
-    The API's rules: numbers must be finite; with policy `reject`, numbers must lie in the
-    training range and categories must have been seen in training. Missing values are allowed.
-
-    Raises:
-        DataError: a feature column is absent from the file.
-    """
-    features = schema["features"]
-    absent = [c for c in features if c not in rows]
-    if absent:
-        raise DataError(f"input is missing feature column(s) {absent}; it has {list(rows)}")
-    typed = pd.DataFrame(index=rows.index)
-    reasons = pd.Series("", index=rows.index, dtype=object)
-
-    def note(mask: pd.Series, text: Callable[[pd.Series], pd.Series]) -> None:
-        if mask.any():
-            reasons[mask] = reasons[mask] + text(rows.loc[mask]) + "; "
-
-    for name, info in features.items():
-        values = rows[name]
-        if info["kind"] == "numeric":
-            if pd.api.types.is_numeric_dtype(values):  # e.g. Parquet: no text to parse
-                numbers = values.astype("float64")
-            else:
-                numbers = pd.to_numeric(values, errors="coerce")
-                present = values.notna() & (values.astype(str).str.strip() != "")
-                note(
-                    present & numbers.isna(),
-                    lambda r, n=name: n + "=" + r[n].astype(str) + " is not a number",
-                )
-            infinite = np.isinf(numbers.to_numpy(dtype=float))
-            note(
-                pd.Series(infinite, index=rows.index),
-                lambda r, n=name: n + "=" + r[n].astype(str) + " is not finite",
-            )
-            if policy == "reject" and info["min"] is not None:
-                outside = (
-                    numbers.notna()
-                    & ~infinite
-                    & ((numbers < info["min"]) | (numbers > info["max"]))
-                )
-                note(
-                    outside,
-                    lambda r, n=name, i=info: (
-                        n
-                        + "="
-                        + r[n].astype(str)
-                        + f" is outside the training range [{i['min']}, {i['max']}]"
-                    ),
-                )
-            typed[name] = numbers.astype("float64")
-        else:
-            text = category_text(values)
-            if policy == "reject":
-                unseen = ~text.isin([*info["categories"], np.nan])  # missing is allowed
-                note(
-                    unseen,
-                    lambda r, n=name: n + "=" + r[n].astype(str) + " was not seen in training",
-                )
-            typed[name] = text
-    bad = reasons != ""
-    reasons[bad] = reasons[bad].str.rstrip("; ")
-    return typed, reasons
 
 
 def read_chunks(path: str | Path, rows: int) -> Iterator[pd.DataFrame]:
@@ -112,50 +46,85 @@ def read_chunks(path: str | Path, rows: int) -> Iterator[pd.DataFrame]:
         raise DataError(f"{path}: unknown file type {path.suffix!r}, expected .csv or .parquet")
 
 
+NOT_FINITE_SCORE = "the model's score for these values is not a finite probability"
+
+
+def check_paths(input_path: Path, output: Path, rejects: Path, *, overwrite: bool) -> None:
+    """Refuse output paths that would destroy data: the input itself, the same file for the
+    scores and the rejects, or an existing file unless `overwrite` is set.
+
+    Raises:
+        ValueError: naming the path and the clash.
+    """
+
+    def same(a: Path, b: Path) -> bool:
+        return a.resolve() == b.resolve()
+
+    if not input_path.is_file():
+        raise ValueError(f"input {input_path}: no such file")
+    if same(output, input_path) or same(rejects, input_path):
+        clash = output if same(output, input_path) else rejects
+        raise ValueError(f"output {clash} is the input file: choose another path")
+    if same(output, rejects):
+        raise ValueError(f"--output and --rejects are the same file {output}: choose two paths")
+    if not overwrite:
+        for path in (output, rejects):
+            if path.exists():
+                raise ValueError(f"{path} exists: pass --overwrite to replace it")
+
+
 def score(
     chunks: Iterator[pd.DataFrame],
     model: Any,
-    schema: Mapping[str, Any],
+    contract: Contract,
     *,
-    policy: str,
-    id_column: str | None,
     output: str | Path,
     rejects: str | Path,
     progress: Callable[[int], None] = lambda n: None,
 ) -> dict[str, int]:
-    """Validate and score every chunk; write predictions and rejects as Parquet.
+    """Check and score every chunk; write predictions and rejects as Parquet.
 
     Args:
         model: a `serving.LoadedModel`.
+        contract: the input contract (schema and policy) rows are checked with.
         progress: called with the number of rows of each finished chunk.
 
     Returns:
-        Counts of rows read, scored and rejected.
+        Counts of rows read, scored and rejected, and of scored rows carrying a warning.
     """
     writers: dict[str, pq.ParquetWriter] = {}
-    counts = {"rows": 0, "scored": 0, "rejected": 0}
+    counts = {"rows": 0, "scored": 0, "rejected": 0, "flagged": 0}
     start = 0
     try:
         for chunk in chunks:
             chunk.index = pd.RangeIndex(start, start + len(chunk))
             start += len(chunk)
-            typed, reasons = validate(chunk, schema, policy=policy)
+            typed, reasons, warnings = contract.check_frame(chunk)
             good = reasons == ""
+            id_column = next((k for k in contract.id_keys if k in chunk), None)
             ids = (
-                chunk[id_column].astype(str)
-                if id_column and id_column in chunk
+                chunk[id_column].astype(str).where(chunk[id_column].notna(), None)
+                if id_column
                 else pd.Series(None, index=chunk.index, dtype=object)
             )
             if good.any():
-                scored = model.predict(typed[good])
-                frame = pd.DataFrame(
-                    {
-                        "row": scored.index.to_numpy(),
-                        "id": ids[good].to_numpy(),
-                        **{c: scored[c].to_numpy() for c in scored},
-                    }
-                )
-                _write(writers, "out", output, frame)
+                scored = _predict_isolated(model, typed[good])
+                finite = np.isfinite(scored["probability"].to_numpy())
+                if not finite.all():
+                    lost = scored.index[~finite]
+                    reasons[lost] = NOT_FINITE_SCORE
+                    good[lost] = False
+                    scored = scored[finite]
+                if len(scored):
+                    frame = pd.DataFrame(
+                        {
+                            "row": scored.index.to_numpy(),
+                            "id": ids[scored.index].to_numpy(),
+                            **{c: scored[c].to_numpy() for c in scored},
+                            "warnings": warnings[scored.index].to_numpy(),
+                        }
+                    )
+                    _write(writers, "out", output, frame)
             if (~good).any():
                 frame = pd.DataFrame(
                     {
@@ -168,6 +137,7 @@ def score(
             counts["rows"] += len(chunk)
             counts["scored"] += int(good.sum())
             counts["rejected"] += int((~good).sum())
+            counts["flagged"] += int(((warnings != "") & good).sum())
             progress(len(chunk))
     finally:
         for writer in writers.values():
@@ -176,6 +146,23 @@ def score(
         if key not in writers:  # an empty file with the right columns, not a missing one
             pq.write_table(SCHEMAS[key].empty_table(), path)
     return counts
+
+
+def _predict_isolated(model: Any, rows: pd.DataFrame) -> pd.DataFrame:
+    """`model.predict(rows)`; when the model raises on some rows' values, the halves are scored
+    apart until those rows are found, and they get a NaN probability (a reject)."""
+    try:
+        return model.predict(rows)
+    except (ValueError, FloatingPointError, OverflowError):
+        if len(rows) == 1:
+            return pd.DataFrame(
+                {"probability": [np.nan], "decision": [False], "confidence": [np.nan]},
+                index=rows.index,
+            )
+    middle = len(rows) // 2
+    return pd.concat(
+        [_predict_isolated(model, rows.iloc[:middle]), _predict_isolated(model, rows.iloc[middle:])]
+    )
 
 
 def _write(writers: dict, key: str, path: str | Path, frame: pd.DataFrame) -> None:

@@ -32,8 +32,9 @@ def pipeline_files(dvc_yaml: Path) -> tuple[list[Path], list[Path]]:
 def summary(root: Path) -> str:
     """A short human summary of the last run: headline metrics, the model, where reports are."""
     metrics_files, reports = pipeline_files(root / "dvc.yaml")
+    details = [p for p in reports if p.name == "cv_results.json"]  # the model-selection line
     lines = []
-    for path in metrics_files:
+    for path in [*metrics_files, *details]:
         full = root / path
         if not full.exists():
             lines.append(f"{path}: not produced yet (run `make repro`)")
@@ -91,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="rejected rows with reasons (default: OUTPUT stem + .rejects.parquet)",
     )
+    predict.add_argument(
+        "--overwrite", action="store_true", help="replace OUTPUT and REJECTS if they exist"
+    )
     predict.add_argument("--chunk-rows", type=int, default=100_000)
     predict.add_argument("--policy", choices=("reject", "flag"), default="reject")
     predict.add_argument("--model", type=Path, default=Path("models/model.joblib"))
@@ -109,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         "--labelled-only", action="store_true", help="only predictions whose outcome is known"
     )
     export.add_argument("--log", type=Path, help="the log (default: params serve.log_path)")
+    export.add_argument(
+        "--model-version",
+        help="only this model version's predictions, or 'all' (default: the current model's, "
+        "from --meta); rows whose inputs do not match --schema are always left out",
+    )
+    export.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     export.add_argument("--params", type=Path, default=Path("params.yaml"))
     export.add_argument("--meta", type=Path, default=Path("models/model_meta.json"))
     export.add_argument("--schema", type=Path, default=Path("data/prepared/schema.json"))
@@ -132,6 +142,7 @@ def _predict(args: argparse.Namespace) -> int:
 
     from churnops import batch
     from churnops.api import serving
+    from churnops.contract import Contract
     from churnops.files import staged_outputs
     from churnops.stage import USER_ERRORS
 
@@ -139,6 +150,7 @@ def _predict(args: argparse.Namespace) -> int:
     try:
         if args.chunk_rows < 1:
             raise ValueError(f"--chunk-rows must be >= 1, got {args.chunk_rows}")
+        batch.check_paths(args.input, args.output, rejects, overwrite=args.overwrite)
         model = serving.load(
             args.model,
             args.meta,
@@ -147,14 +159,12 @@ def _predict(args: argparse.Namespace) -> int:
             engine=args.engine,
             threads=os.cpu_count() or 1,
         )
-        id_column = model.schema.get("id_column")
+        contract = Contract(model.schema, args.policy)
         with tqdm(desc="scoring", unit="rows", disable=None) as bar, staged_outputs() as out:
             counts = batch.score(
                 batch.read_chunks(args.input, args.chunk_rows),
                 model,
-                model.schema,
-                policy=args.policy,
-                id_column=id_column,
+                contract,
                 output=out.path(args.output),
                 rejects=out.path(rejects),
                 progress=bar.update,
@@ -164,7 +174,8 @@ def _predict(args: argparse.Namespace) -> int:
         return 2
     print(
         f"churnops predict: {counts['rows']:,} rows, {counts['scored']:,} scored with "
-        f"{model.engine} -> {args.output}, {counts['rejected']:,} rejected -> {rejects}"
+        f"{model.engine} -> {args.output} ({counts['flagged']:,} flagged), "
+        f"{counts['rejected']:,} rejected -> {rejects}"
     )
     return 0
 
@@ -184,33 +195,36 @@ def _export_log(args: argparse.Namespace) -> int:
         if log_path is None:
             serve = load_params(args.params).get("serve") or {}
             log_path = Path(serve.get("log_path") or "logs/predictions.sqlite")
-        if not log_path.is_file():
-            raise FileNotFoundError(f"no prediction log at {log_path}")
         if args.out.suffix not in (".parquet", ".csv"):
             raise ValueError(f"--out must end in .parquet or .csv, got {args.out}")
+        if args.out.exists() and not args.overwrite:
+            raise ValueError(f"{args.out} exists: pass --overwrite to replace it")
         since = prediction_log.parse_since(args.since) if args.since else None
         meta, schema = read_json(args.meta), read_json(args.schema)
+        version = None if args.model_version == "all" else args.model_version
+        if version is None and args.model_version is None:
+            version = meta["model_sha256"][:12]  # the current model's, as the service names it
         positive = meta["positive_label"]
         negative = next(c for c in meta["classes"] if c != positive)
         columns = prediction_log.export_columns(schema)
         target = schema.get("target", {}).get("name")
-        log = prediction_log.PredictionLog(log_path)
         rows = known = 0
-        try:
-            total = log.count(since=since)
+        with prediction_log.LogReader(log_path) as reader:
+            counts = reader.count(schema, since=since, version=version)
             with (
-                tqdm(total=total, desc="exporting", unit="rows", disable=None) as bar,
+                tqdm(total=counts["selected"], desc="exporting", unit="rows", disable=None) as bar,
                 staged_outputs() as out,
             ):
                 path = out.path(args.out)
                 writer = pq.ParquetWriter(path, columns) if args.out.suffix == ".parquet" else None
                 try:
                     for i, batch in enumerate(
-                        log.export(
+                        reader.export(
                             schema,
                             positive_label=positive,
                             negative_label=negative,
                             since=since,
+                            version=version,
                             labelled_only=args.labelled_only,
                         )
                     ):
@@ -228,15 +242,28 @@ def _export_log(args: argparse.Namespace) -> int:
                         writer.close()
                 if rows == 0 and writer is None:  # a CSV with its header, not a missing file
                     pd.DataFrame(columns=columns.names).to_csv(path, index=False)
-        finally:
-            log.close()
-    except (ParamsError, ValueError, OSError, KeyError, StopIteration) as exc:
+    except (ParamsError, ValueError, OSError, KeyError, StopIteration, sqlite_errors()) as exc:
         print(f"churnops log export: error: {exc}", file=sys.stderr)
         return 2
+    left_out = []
+    if counts["other_version"]:
+        left_out.append(
+            f"{counts['other_version']:,} of other model versions (--model-version all keeps them)"
+        )
+    if counts["other_schema"]:
+        left_out.append(f"{counts['other_schema']:,} whose inputs do not match {args.schema}")
     print(
-        f"churnops log export: {rows:,} predictions ({known:,} with a known outcome) -> {args.out}"
+        f"churnops log export: {rows:,} predictions of model "
+        f"{version or 'any version'} ({known:,} with a known outcome) -> {args.out}"
+        + (f"; left out {' and '.join(left_out)}" if left_out else "")
     )
     return 0
+
+
+def sqlite_errors() -> type[Exception]:
+    import sqlite3
+
+    return sqlite3.Error
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -53,23 +53,40 @@ def build(
     target: str | None,
     prediction: str,
     labelled: bool,
+    threshold: float,
+    alpha: float,
+    drift_share: float,
 ) -> tuple[str, str]:
     """Run the report on `current` against `reference`; return (html, json).
+
+    Evidently is set up as close to the monitor as it allows: KS and chi-square per column at
+    `alpha`, and a dataset verdict when the drifted share exceeds `drift_share` (Evidently
+    compares with >=, hence the nudge). It has no multiple-testing correction and no effect-size
+    floor, so it can still call drift where the monitor does not: `with_verdict` puts the
+    monitor's verdict on top.
 
     Args:
         kinds: feature name -> numeric/categorical.
         target: the 0/1 label column (used only when `labelled`).
         prediction: the predicted-probability column.
+        threshold: the served decision threshold (the confusion matrix is drawn at it).
     """
     numeric = [c for c, k in kinds.items() if k == "numeric"] + [prediction]
     categorical = [c for c, k in kinds.items() if k == "categorical"]
-    presets: list = [DataDriftPreset()]
+    presets: list = [
+        DataDriftPreset(
+            num_method="ks",
+            cat_method="chisquare",
+            threshold=alpha,
+            drift_share=min(drift_share + 1e-9, 1.0),
+        )
+    ]
     classification = None
     columns = [*kinds, prediction]
     if labelled and target is not None:
         classification = [BinaryClassification(target=target, prediction_probas=prediction)]
         categorical.append(target)
-        presets.append(ClassificationPreset())
+        presets.append(ClassificationPreset(probas_threshold=threshold))
         columns.append(target)
     definition = DataDefinition(
         numerical_columns=numeric, categorical_columns=categorical, classification=classification
@@ -79,3 +96,19 @@ def build(
         Dataset.from_pandas(reference[columns].reset_index(drop=True), data_definition=definition),
     )
     return stable_ids(snapshot.get_html_str(as_iframe=False)), snapshot.json()
+
+
+def with_verdict(html: str, lines: list[str]) -> str:
+    """The page with the monitor's own verdict in a box at the top of the body."""
+    from html import escape
+
+    box = (
+        '<div id="churnops-verdict" style="font-family:sans-serif;border:2px solid #444;'
+        'padding:12px;margin:12px;background:#fffbe6">'
+        + "".join(f'<p style="margin:4px 0">{escape(line)}</p>' for line in lines)
+        + "</div>"
+    )
+    match = re.search(r"<body[^>]*>", html)
+    if match is None:
+        return box + html
+    return html[: match.end()] + box + html[match.end() :]

@@ -139,3 +139,14 @@ def rates_table(report: Mapping[str, Any]) -> pd.DataFrame:
             *[f"{k}{s}" for k in RATES for s in ("", "_low", "_high")],
         ],
     )
+
+
+def headline(report: dict[str, Any]) -> dict[str, Any]:
+    """Per group column, the two gaps `dvc metrics diff` shows (the per-value detail stays in
+    fairness.json)."""
+    return {
+        column: {
+            k: group[k] for k in ("demographic_parity_difference", "equalized_odds_difference")
+        }
+        for column, group in report.get("groups", {}).items()
+    }

@@ -13,9 +13,10 @@ from scipy import stats
 from sklearn import metrics
 
 from churnops import drift
+from churnops.contract import Contract
 from churnops.data import binary_target
 from churnops.params import ParamsError
-from churnops.schema import DataError, category_text
+from churnops.schema import DataError, category_text, coerce_numeric
 
 LEVELS = ("info", "warning", "critical")
 OPS = {
@@ -27,11 +28,20 @@ OPS = {
 _DIGITS = 6
 
 
-def check_batch(batch: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
-    """The batch's feature columns, typed as in training.
+def check_batch(
+    batch: pd.DataFrame, schema: Mapping[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The batch's feature columns, cleaned the way prepare cleans raw rows: numeric text parsed
+    (blank text is missing), up to the schema's coerce tolerance of values that are not finite
+    numbers turned into missing and counted; categories as stripped text.
+
+    Returns:
+        (typed feature columns, per numeric column that needed it: blank and non-numeric counts
+        with examples).
 
     Raises:
-        DataError: a feature column is missing, or a numeric column holds text.
+        DataError: a feature column is missing, or a numeric column holds more non-numbers than
+            the tolerance allows.
     """
     features = schema["features"]
     missing = [c for c in features if c not in batch]
@@ -39,22 +49,29 @@ def check_batch(batch: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
         raise DataError(
             f"batch is missing feature column(s) {missing}; it has {list(batch.columns)}"
         )
-    out = pd.DataFrame(index=batch.index)
+    numeric = [c for c, f in features.items() if f["kind"] == "numeric"]
+    tolerance = schema.get("contract", {}).get("coerce_tolerance", 0.0)
+    try:
+        out, coerced = coerce_numeric(batch[list(features)], numeric, tolerance)
+    except DataError as exc:
+        raise DataError(f"batch {exc}") from None
     for column, info in features.items():
-        values = batch[column]
-        if info["kind"] == "numeric":
-            numbers = pd.to_numeric(values, errors="coerce")
-            bad = numbers.isna() & values.notna()
-            if bad.any():
-                examples = sorted(set(values[bad].astype(str)))[:5]
-                raise DataError(
-                    f"batch column '{column}' is numeric in training but holds "
-                    f"{int(bad.sum())} non-numeric value(s), e.g. {examples}"
-                )
-            out[column] = numbers.astype("float64")
-        else:
-            out[column] = category_text(values)
-    return out
+        if info["kind"] != "numeric":
+            out[column] = category_text(batch[column])
+    return out, {c: v for c, v in coerced.items() if v["blank"] or v["non_numeric"]}
+
+
+def refused(batch: pd.DataFrame, schema: Mapping[str, Any], *, policy: str) -> dict[str, Any]:
+    """How many rows the serving contract (at `policy`) would refuse, with the commonest reasons."""
+    _, reasons, _ = Contract(schema, policy).check_frame(batch)
+    refused_rows = reasons[reasons != ""]
+    top = refused_rows.str.split("; ").explode().value_counts().head(5)
+    return {
+        "policy": policy,
+        "rows": len(refused_rows),
+        "share": round(len(refused_rows) / max(len(batch), 1), _DIGITS),
+        "top_reasons": {str(k): int(v) for k, v in top.items()},
+    }
 
 
 def batch_quality(batch: pd.DataFrame, schema: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,13 +117,33 @@ def wilson_upper(successes: int, n: int, confidence: float = 0.95) -> float:
 
 
 def performance(
+    y: np.ndarray,
+    proba: np.ndarray,
+    *,
+    threshold: float,
+    reference: Mapping[str, float],
+    beside: tuple[float, Mapping[str, float]] | None = None,
+) -> dict[str, Any]:
+    """Accuracy, precision, recall and ROC-AUC of a labelled batch at the served decision
+    threshold, beside the evaluate stage's figures at the same threshold (`reference`); the
+    error-rate change; accuracy's 95% upper bound and its shortfall from the evaluated accuracy.
+
+    Args:
+        beside: (another threshold, the evaluated figures there), reported alongside.
+    """
+    out = _performance_at(y, proba, threshold, reference)
+    if beside is not None:
+        out["at_other_threshold"] = _performance_at(y, proba, beside[0], beside[1])
+    return out
+
+
+def _performance_at(
     y: np.ndarray, proba: np.ndarray, threshold: float, reference: Mapping[str, float]
 ) -> dict[str, Any]:
-    """Accuracy, precision, recall, ROC-AUC of a labelled batch at the decision threshold, beside
-    the evaluate stage's figures; the error-rate change; accuracy's 95% upper bound."""
     pred = (proba >= threshold).astype(int)
     correct = int((pred == y).sum())
     out = {
+        "threshold": threshold,
         "rows": len(y),
         "accuracy": metrics.accuracy_score(y, pred),
         "accuracy_upper_95": wilson_upper(correct, len(y)),
@@ -114,6 +151,7 @@ def performance(
         "recall": metrics.recall_score(y, pred, zero_division=0),
         "roc_auc": metrics.roc_auc_score(y, proba) if len(set(y)) == 2 else None,
     }
+    out["accuracy_shortfall"] = reference["accuracy"] - out["accuracy_upper_95"]
     error, ref_error = 1 - out["accuracy"], 1 - reference["accuracy"]
     out["error_rate_increase"] = (error - ref_error) / ref_error if ref_error else None
     out["reference"] = dict(reference)
@@ -157,6 +195,7 @@ def observations(
         observed["target_drift"] = (int(drift["target"]["drifted"]), ["target"])
     if perf is not None:
         observed["accuracy_upper_95"] = (perf["accuracy_upper_95"], ["accuracy"])
+        observed["accuracy_shortfall"] = (perf["accuracy_shortfall"], ["accuracy"])
         observed["accuracy"] = (perf["accuracy"], ["accuracy"])
         if perf["error_rate_increase"] is not None:
             observed["error_rate_increase"] = (perf["error_rate_increase"], ["error rate"])
@@ -260,8 +299,10 @@ def scored_rows(
     positive_label: Any,
 ) -> pd.DataFrame:
     """The typed feature columns of `rows` (see `check_batch`) plus the model's PREDICTION and,
-    when every row is labelled, the 0/1 LABEL: what `assess` compares."""
-    typed = check_batch(rows, schema)
+    when every row is labelled, the 0/1 LABEL: what `assess` compares. The cleaning report is
+    in the frame's `attrs["coerced"]`."""
+    typed, coerced = check_batch(rows, schema)
+    typed.attrs["coerced"] = coerced
     typed[PREDICTION] = model.predict_proba(typed[list(schema["features"])])[:, 1]
     if target in rows and rows[target].notna().all():
         typed[LABEL] = binary_target(rows[target], positive_label)
@@ -278,6 +319,7 @@ def assess(
     drift_share: float,
     threshold: float,
     reference_metrics: Mapping[str, float],
+    beside: tuple[float, Mapping[str, float]] | None = None,
     rules: Sequence[Mapping[str, Any]],
     latency_p99_ms: float | None,
     decision: Mapping[str, Any],
@@ -288,11 +330,14 @@ def assess(
     Args:
         reference, batch: typed feature columns (see `check_batch`) plus PREDICTION, and LABEL
             (0/1) where labels exist.
+        threshold, reference_metrics: the served decision threshold and the evaluated figures
+            at it; `beside` another threshold and its figures, reported alongside.
         decision: keyword arguments of `decide` other than the alerts and labelled rows.
     """
     kinds = {c: f["kind"] for c, f in schema["features"].items()}
     labelled = LABEL in batch
     quality = batch_quality(batch, schema)
+    quality["coerced_to_missing"] = batch.attrs.get("coerced", {})
     columns = drift.column_drift(reference, batch, kinds, alpha=alpha, min_effect=min_effect)
     tests = {PREDICTION: "numeric", **({LABEL: "categorical"} if labelled else {})}
     extra = drift.column_drift(reference, batch, tests, alpha=alpha, min_effect=min_effect)
@@ -306,7 +351,11 @@ def assess(
     }
     perf = (
         performance(
-            batch[LABEL].to_numpy(), batch[PREDICTION].to_numpy(), threshold, reference_metrics
+            batch[LABEL].to_numpy(),
+            batch[PREDICTION].to_numpy(),
+            threshold=threshold,
+            reference=reference_metrics,
+            beside=beside,
         )
         if labelled
         else None
@@ -322,3 +371,29 @@ def assess(
         "alerts": fired,
         "decision": verdict,
     }
+
+
+def verdict_lines(result: Mapping[str, Any], *, drift_share: float) -> list[str]:
+    """The monitor's verdict in a few sentences, for the top of the Evidently page."""
+    dataset, decision = result["drift"]["dataset"], result["decision"]
+    drifted = dataset["drifted_columns"]
+    lines = [
+        f"churnops verdict: dataset drift {'DETECTED' if dataset['drifted'] else 'not detected'}"
+        f" ({len(drifted)} drifted column(s){': ' + ', '.join(drifted) if drifted else ''};"
+        f" the batch drifts when more than {drift_share:.0%} of columns drift);"
+        f" retrain: {'yes' if decision['retrain'] else 'no'}"
+        + (f" ({', '.join(decision['triggers'])})" if decision["triggers"] else "")
+        + ".",
+        "This verdict is the one in reports/monitor/metrics.json. A column drifts for churnops "
+        "when its Benjamini-Hochberg adjusted p-value is below alpha and its effect size reaches "
+        "monitor.min_effect; Evidently below tests each column on a sample without either, so "
+        "it can flag columns churnops does not.",
+    ]
+    perf = result.get("performance")
+    if perf is not None:
+        lines.append(
+            f"Performance at the served decision threshold {perf['threshold']}: accuracy "
+            f"{perf['accuracy']}, precision {perf['precision']}, recall {perf['recall']} "
+            "(Evidently's classification section below uses the same threshold)."
+        )
+    return lines

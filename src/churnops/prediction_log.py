@@ -13,6 +13,7 @@ feature columns, the target (where the outcome is known, as the model's class la
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import sqlite3
@@ -27,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 SYNC_MODES = ("NORMAL", "FULL")
+_PAGE = 4096
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS predictions (
@@ -52,7 +54,17 @@ CREATE TABLE IF NOT EXISTS outcomes (
 );
 CREATE INDEX IF NOT EXISTS outcomes_request ON outcomes (request_id);
 CREATE INDEX IF NOT EXISTS outcomes_customer ON outcomes (customer_id);
+CREATE TABLE IF NOT EXISTS health (
+    id         INTEGER PRIMARY KEY,
+    checked_at TEXT NOT NULL,
+    pad        BLOB                      -- makes a probe after a failure need a new page
+);
 """
+_TABLES = {"predictions", "outcomes"}
+
+
+class LogFileError(ValueError):
+    """The file is not a churnops prediction log (or cannot be read as one)."""
 
 
 def utc_now() -> str:
@@ -125,6 +137,7 @@ class PredictionLog:
             raise sqlite3.OperationalError(f"{self.path}: cannot switch to WAL mode (got {mode})")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_SCHEMA)
+        self.last_error: str | None = None
 
     def close(self) -> None:
         with self._lock:
@@ -148,29 +161,59 @@ class PredictionLog:
             )
             for p in predictions
         ]
-        with self._lock:
+        with self._lock, self._tracked():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany(
                     "INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
                 )
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite rolls back by itself on some errors
+                    self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
+    def probe(self) -> None:
+        """Commit a write, or raise. After a failed write (`last_error`), the probe needs a new
+        page, as a prediction would, so a full disk stays detected until space is back."""
+        pad = _PAGE if self.last_error else 0
+        with self._lock, self._tracked():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT INTO health (checked_at, pad) VALUES (?, zeroblob(?))", (utc_now(), pad)
+                )
+                self._db.execute("DELETE FROM health WHERE id <> last_insert_rowid()")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def _tracked(self) -> Iterator[None]:
+        """Remember whether the last write failed (the service's readiness reads it)."""
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            self.last_error = str(exc)
+            raise
+        self.last_error = None
+
     def record_outcome(
         self, *, churned: bool, request_id: str | None = None, customer_id: str | None = None
-    ) -> int:
-        """Store an observed outcome for a request or a customer.
+    ) -> tuple[int, int]:
+        """Store an observed outcome for a request or a customer. Outcomes may be sent again
+        (corrections): every one is kept, the latest wins (see `_OUTCOME`).
 
         Returns:
-            How many logged predictions it applies to; 0 means nothing was stored.
+            How many logged predictions it applies to (0: nothing was stored), and how many
+            outcomes are now recorded for that id.
         """
         if (request_id is None) == (customer_id is None):
             raise ValueError("give exactly one of request_id and customer_id")
         column, key = ("request_id", request_id) if request_id else ("customer_id", customer_id)
-        with self._lock:
+        with self._lock, self._tracked():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 (matches,) = self._db.execute(
@@ -182,11 +225,15 @@ class PredictionLog:
                         "VALUES (?, ?, ?, ?)",
                         (utc_now(), request_id, customer_id, int(bool(churned))),
                     )
+                (outcomes,) = self._db.execute(
+                    f"SELECT COUNT(*) FROM outcomes WHERE {column} = ?", (key,)
+                ).fetchone()
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite rolls back by itself on some errors
+                    self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-        return int(matches)
+        return int(matches), int(outcomes)
 
     def read(self, *, since: str | None = None) -> pd.DataFrame:
         """The logged predictions in the order they were committed, each with its latest outcome
@@ -201,6 +248,77 @@ class PredictionLog:
         with self._lock:
             return int(self._db.execute(query, (since, since)).fetchone()[0])
 
+
+class LogReader:
+    """A read-only view of a prediction log file, for export: it never creates tables, never
+    changes the journal mode, and refuses a file that is not a churnops log.
+
+    Raises:
+        LogFileError: the file is missing, not SQLite, or has no predictions/outcomes tables.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise LogFileError(f"no prediction log at {self.path}")
+        self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {
+                r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise LogFileError(f"{self.path} is not a SQLite database ({exc})") from None
+        if not tables >= _TABLES:
+            self._db.close()
+            raise LogFileError(
+                f"{self.path} is not a churnops prediction log: it has tables "
+                f"{sorted(tables) or 'none'}, not {sorted(_TABLES)}"
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> LogReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def versions(self) -> dict[str, int]:
+        """Predictions per model version."""
+        rows = self._db.execute(
+            "SELECT model_version, COUNT(*) FROM predictions GROUP BY model_version"
+        )
+        return {v: int(n) for v, n in rows}
+
+    def count(
+        self, schema: Mapping[str, Any], *, since: str | None = None, version: str | None = None
+    ) -> dict[str, int]:
+        """Predictions at or after `since`: `selected` (of `version`, or of every version when
+        None, with inputs of this schema's features), `other_version`, `other_schema`."""
+        where, params = _selection(schema, since, version)
+        query = f"""SELECT
+            COUNT(*) FILTER (WHERE {where["version"]} AND {where["schema"]}),
+            COUNT(*) FILTER (WHERE NOT {where["version"]}),
+            COUNT(*) FILTER (WHERE {where["version"]} AND NOT {where["schema"]})
+            FROM predictions p {_SINCE}"""
+        args = (
+            *params["version"],
+            *params["schema"],
+            *params["version"],
+            *params["version"],
+            *params["schema"],
+            since,
+            since,
+        )
+        selected, other_version, other_schema = self._db.execute(query, args).fetchone()
+        return {
+            "selected": int(selected),
+            "other_version": int(other_version),
+            "other_schema": int(other_schema),
+        }
+
     def export(
         self,
         schema: Mapping[str, Any],
@@ -208,29 +326,58 @@ class PredictionLog:
         positive_label: str,
         negative_label: str,
         since: str | None = None,
+        version: str | None = None,
         labelled_only: bool = False,
         chunk_rows: int = 100_000,
     ) -> Iterator[pd.DataFrame]:
         """The log as batches in the training data's shape, which the monitor stage reads (see
-        `export_columns`), `chunk_rows` predictions at a time, in commit order. SQLite takes the
-        feature values out of the stored JSON, so memory stays bounded whatever the log's size.
-        Reads on a connection of its own: the server may go on writing meanwhile.
+        `export_columns`), `chunk_rows` predictions at a time, in commit order: only predictions
+        of model `version` (every version when None) whose inputs hold exactly this schema's
+        features, numbers where the schema has numbers. SQLite takes the feature values out of
+        the stored JSON, so memory stays bounded whatever the log's size.
         """
         features = list(schema["features"])
         picks = ", ".join(f"json_extract(p.inputs, ?) AS f{i}" for i in range(len(features)))
-        paths = ['$."' + name.replace('"', '\\"') + '"' for name in features]
-        query = f"SELECT p.*, {picks}, {_OUTCOME} FROM predictions p {_SINCE} ORDER BY p.rowid"
+        where, params = _selection(schema, since, version)
+        query = (
+            f"SELECT p.*, {picks}, {_OUTCOME} FROM predictions p {_SINCE} "
+            f"AND {where['version']} AND {where['schema']} ORDER BY p.rowid"
+        )
         if labelled_only:
             query = f"SELECT * FROM ({query}) WHERE churned IS NOT NULL"
-        reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            for chunk in pd.read_sql_query(
-                query, reader, params=(*paths, since, since), chunksize=chunk_rows
-            ):
-                chunk = chunk.rename(columns={f"f{i}": n for i, n in enumerate(features)})
-                yield _shaped(chunk, schema, positive_label, negative_label)
-        finally:
-            reader.close()
+        args = (*_paths(features), since, since, *params["version"], *params["schema"])
+        for chunk in pd.read_sql_query(query, self._db, params=args, chunksize=chunk_rows):
+            chunk = chunk.rename(columns={f"f{i}": n for i, n in enumerate(features)})
+            yield _shaped(chunk, schema, positive_label, negative_label)
+
+
+def _paths(features: Sequence[str]) -> list[str]:
+    return ['$."' + name.replace('"', '\\"') + '"' for name in features]
+
+
+def _selection(
+    schema: Mapping[str, Any], since: str | None, version: str | None
+) -> tuple[dict[str, str], dict[str, tuple]]:
+    """SQL conditions (and their parameters) on a prediction row `p`: of the model version, and
+    with inputs of exactly the schema's features (numeric ones numbers or null)."""
+    features = list(schema["features"])
+    checks = ["(SELECT COUNT(*) FROM json_each(p.inputs)) = ?"]
+    args: list[Any] = [len(features)]
+    for name, path in zip(features, _paths(features), strict=True):
+        allowed = (
+            "('integer', 'real', 'null')"
+            if schema["features"][name]["kind"] == "numeric"
+            else "('text', 'null')"
+        )
+        checks.append(f"COALESCE(json_type(p.inputs, ?) IN {allowed}, 0)")
+        args.append(path)
+    return (
+        {
+            "version": "(? IS NULL OR p.model_version = ?)",
+            "schema": "(" + " AND ".join(checks) + ")",
+        },
+        {"version": (version, version), "schema": tuple(args)},
+    )
 
 
 # The latest outcome of a prediction: the one recorded for its request, else the latest

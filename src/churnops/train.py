@@ -333,3 +333,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def headline(cv_report: dict[str, Any], threshold: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers `dvc metrics diff` shows for training: the tuned model's CV score, the
+    best candidate's, and the decision threshold (the detail stays in cv_results.json)."""
+    candidates = cv_report["candidates"]
+    return {
+        "cv_mean": cv_report["tuned"]["mean"],
+        "cv_std": cv_report["tuned"]["std"],
+        "best_candidate_cv_mean": max(c["mean"] for c in candidates.values()),
+        "decision_threshold": threshold["value"],
+    }

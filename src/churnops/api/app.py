@@ -5,9 +5,10 @@ No `from __future__ import annotations` here: FastAPI reads the route signatures
 runtime, and the request model is built inside `create_app`.
 """
 
+import json
 import logging
-import math
 import os
+import re
 import sqlite3
 import time
 import uuid
@@ -22,7 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from churnops import prediction_log
 from churnops.api import schemas, serving
-from churnops.api.batching import MicroBatcher
+from churnops.api.batching import MicroBatcher, ScoreError
+from churnops.contract import Contract, shown
 from churnops.files import read_json
 from churnops.params import load_params
 
@@ -109,8 +111,27 @@ class ServiceError(Exception):
         self.status, self.error, self.detail = status, error, detail
 
 
-def _error(status: int, error: str, detail: Any) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+MAX_ERRORS = 20  # problems listed in one error answer; the rest are counted
+LOG_DOWN = "the prediction log cannot be written (the server log says why)"
+
+
+def _error(status: int, error: str, detail: Any, *, total: int | None = None) -> JSONResponse:
+    """The JSON error answer; a list of problems is cut to MAX_ERRORS and `omitted` counts the
+    rest (of `total` when the list was cut before)."""
+    content: dict[str, Any] = {"error": error, "detail": detail}
+    if isinstance(detail, list):
+        total = len(detail) if total is None else total
+        if total > MAX_ERRORS:
+            content["detail"], content["omitted"] = detail[:MAX_ERRORS], total - MAX_ERRORS
+    return JSONResponse(status_code=status, content=content)
+
+
+_ABSOLUTE = re.compile(r"(?<![\w.~])/(?:[^\s'\"/:]+/)*([^\s'\"/:]+)")
+
+
+def public(text: str) -> str:
+    """A message fit for an answer: absolute paths shortened to their file name."""
+    return _ABSOLUTE.sub(r"\1", text)
 
 
 class BodyLimit:
@@ -153,7 +174,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service; the model is loaded and verified here, and /ready says whether it is."""
     settings = settings or Settings()
     schema = read_json(settings.schema_path)
-    customer = schemas.customer_model(schema, policy=settings.policy)
+    contract = Contract(schema, settings.policy)
+    record_schema = contract.json_schema()
     app = FastAPI(
         title="churnops prediction service",
         description="Churn probabilities from the pipeline's evaluated model.",
@@ -171,10 +193,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.log = prediction_log.PredictionLog(
             settings.log_path, synchronous=settings.log_sync
         )
-        app.state.batcher = MicroBatcher(app.state.model, app.state.log, id_field="customer_id")
+        app.state.batcher = MicroBatcher(app.state.model, app.state.log)
     except (serving.ModelIntegrityError, OSError, ValueError, sqlite3.Error) as exc:
         log.error("not ready: %s", exc)
-        app.state.model, app.state.not_ready = None, str(exc)
+        app.state.model, app.state.not_ready = None, public(str(exc))
 
     async def model() -> serving.LoadedModel:
         if app.state.model is None:
@@ -189,8 +211,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def invalid(_: Request, exc: RequestValidationError):
         problems = exc.errors()
         if any(p.get("type") == "json_invalid" for p in problems):
-            return _error(400, "malformed JSON", [p.get("msg") for p in problems])
-        return _error(422, "invalid request", _fields(problems, exc.body))
+            return _error(400, "malformed JSON", [p.get("msg") for p in problems[:MAX_ERRORS]])
+        return _error(422, "invalid request", _fields(problems[:MAX_ERRORS]), total=len(problems))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException):
@@ -214,7 +236,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/ready", responses=schemas.error_responses(503))
     async def ready(loaded: Annotated[serving.LoadedModel, Depends(model)]) -> dict:
-        """The model is loaded and its sha256 verified, and the prediction log is open."""
+        """The model is loaded and its sha256 verified, and the prediction log takes a write."""
+        try:
+            app.state.log.probe()
+        except (sqlite3.Error, OSError) as exc:
+            log.error("not ready: the prediction log cannot be written: %s", exc)
+            raise ServiceError(503, "not ready", LOG_DOWN) from None
         return {"status": "ready", "model_version": loaded.version, "engine": loaded.engine}
 
     @app.get("/model", responses=schemas.error_responses(503))
@@ -231,9 +258,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "classes": meta["classes"],
             "positive_label": meta["positive_label"],
             "input_schema": loaded.schema["features"],
+            "input_contract": contract.describe(),
             "unknown_value_policy": settings.policy,
             "engine": loaded.engine,
-            "engine_note": loaded.engine_note,
+            "engine_note": public(loaded.engine_note),
         }
 
     # The handlers are coroutines: scoring (ONNX Runtime) and the log's commit take a fraction
@@ -243,14 +271,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "/predict",
         response_model=schemas.PredictResponse,
         responses=schemas.error_responses(400, 413, 415, 422, 503),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "anyOf": [
+                                record_schema,
+                                {
+                                    "type": "array",
+                                    "items": record_schema,
+                                    "minItems": 1,
+                                    "maxItems": settings.max_batch,
+                                },
+                            ]
+                        }
+                    }
+                },
+            }
+        },
     )
-    async def predict(
-        payload: customer | list[customer],  # type: ignore[valid-type]
-        request: Request,
-    ) -> JSONResponse:
-        """Score one customer (an object) or several (a list). Every prediction is in the
-        prediction log before the answer is sent."""
+    async def predict(request: Request) -> JSONResponse:
+        """Score one customer (an object) or several (a list), as a row of the training data:
+        its own column names (the id under the data's id column or `customer_id`; the target
+        column, if present, is ignored) and its own value types (numbers may be numeric text).
+        Every prediction is in the prediction log before the answer is sent."""
         loaded = await model()
+        payload = _parse(await request.body())
         customers = payload if isinstance(payload, list) else [payload]
         if not customers:
             raise ServiceError(422, "invalid request", "the list of customers is empty")
@@ -260,30 +308,55 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "invalid request",
                 f"{len(customers)} customers exceed the limit of {settings.max_batch} per request",
             )
-        records = [c.model_dump() for c in customers]
+        checks = [contract.check_record(c) for c in customers]
+        problems = [
+            {
+                "field": f"{i}.{name}" if isinstance(payload, list) else name,
+                "value": _plain(value),
+                "message": message,
+            }
+            for i, check in enumerate(checks)
+            for name, value, message in check.problems
+        ]
+        if problems:
+            raise ServiceError(422, "invalid request", problems)
         request_id = uuid.uuid4().hex
         received_at = getattr(request.state, "received_at", None) or time.perf_counter()
         try:
             probabilities = await app.state.batcher.predict(
-                records, request_id=request_id, received_at=received_at
+                [c.values for c in checks],
+                customer_ids=[c.customer_id for c in checks],
+                request_id=request_id,
+                received_at=received_at,
             )
+        except ScoreError as exc:
+            items = exc.args[0]
+            raise ServiceError(
+                422,
+                "invalid request",
+                [
+                    {
+                        "field": str(i) if isinstance(payload, list) else "body",
+                        "value": None,
+                        "message": "the model's score for these values is not a finite probability",
+                    }
+                    for i in items
+                ],
+            ) from None
         except (sqlite3.Error, OSError) as exc:
             log.error("prediction %s not logged: %s", request_id, exc)
-            raise ServiceError(
-                503, "prediction not logged", f"the prediction log cannot be written: {exc}"
-            ) from exc
-        threshold, flagging = loaded.threshold, settings.policy == "flag"
+            raise ServiceError(503, "prediction not logged", LOG_DOWN) from None
+        threshold = loaded.threshold
         out = []
-        for record, p in zip(records, probabilities.tolist(), strict=True):
+        for check, p in zip(checks, probabilities.tolist(), strict=True):
             decision = p >= threshold
             out.append(
                 {
                     "probability": p,
                     "decision": decision,
                     "confidence": p if decision else 1 - p,
-                    "customer_id": record["customer_id"],
-                    # under `reject` validation already refused anything unusual
-                    "warnings": schemas.unusual(record, loaded.schema) if flagging else [],
+                    "customer_id": check.customer_id,
+                    "warnings": check.warnings,
                 }
             )
         # built from plain floats, bools and strings: sent as it is, not re-validated
@@ -305,12 +378,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outcome: schemas.Feedback,
         loaded: Annotated[serving.LoadedModel, Depends(model)],
     ) -> dict:
-        """Record an observed outcome (churned or not) for a request id or a customer id."""
-        matched = app.state.log.record_outcome(
-            churned=outcome.churned,
-            request_id=outcome.request_id,
-            customer_id=outcome.customer_id,
-        )
+        """Record an observed outcome (churned or not) for a request id or a customer id. An
+        outcome may be sent again (a correction): the latest one wins, and `outcomes` counts
+        how many have been recorded for that id."""
+        try:
+            matched, outcomes = app.state.log.record_outcome(
+                churned=outcome.churned,
+                request_id=outcome.request_id,
+                customer_id=outcome.customer_id,
+            )
+        except (sqlite3.Error, OSError) as exc:
+            log.error("outcome not recorded: %s", exc)
+            raise ServiceError(503, "outcome not recorded", LOG_DOWN) from None
         if not matched:
             key = "request_id" if outcome.request_id else "customer_id"
             raise ServiceError(
@@ -318,37 +397,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "no such prediction",
                 f"no logged prediction has {key} {getattr(outcome, key)!r}",
             )
-        return {"recorded": True, "predictions": matched}
+        return {"recorded": True, "predictions": matched, "outcomes": outcomes}
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
 
 
-def _fields(problems: list[dict], body: Any) -> list[dict]:
-    """One entry per problem: the field's path, the value received, the message. The body is
-    one customer or a list, so pydantic reports both readings; keep the one that was sent."""
-    branch = "list[" if isinstance(body, list) else "Customer"
-    out = []
-    for problem in problems:
-        loc = [str(x) for x in problem.get("loc", ()) if x != "body"]
-        if loc and (loc[0].startswith("list[") or loc[0] == "Customer"):
-            if not loc[0].startswith(branch):
-                continue
-            loc = loc[1:]
-        out.append(
-            {
-                "field": ".".join(loc) or "body",
-                "value": _plain(problem.get("input")),
-                "message": problem.get("msg"),
-            }
-        )
-    return out
+def _parse(body: bytes) -> Any:
+    """The request body as JSON; 400 naming the problem when it is not."""
+    if not body:
+        raise ServiceError(400, "malformed JSON", "the body is empty")
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ServiceError(400, "malformed JSON", "the JSON is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise ServiceError(400, "malformed JSON", shown(str(exc))) from None
+
+
+def _fields(problems: list[dict]) -> list[dict]:
+    """One entry per problem: the field's path, the value received (short and safely encoded),
+    the message."""
+    return [
+        {
+            "field": ".".join(str(x) for x in p.get("loc", ()) if x != "body") or "body",
+            "value": _plain(p.get("input")),
+            "message": shown(p.get("msg")),
+        }
+        for p in problems
+    ]
 
 
 def _plain(value: Any) -> Any:
-    """The received value as JSON can carry it: NaN and ±Infinity as text, objects shortened."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if value is None or isinstance(value, str | int | float | bool):
+    """The received value as JSON can carry it: numbers, booleans and null as they are,
+    anything else as short, safely encoded text."""
+    if (
+        value is None
+        or isinstance(value, bool | int)
+        or (isinstance(value, float) and value == value and abs(value) != float("inf"))
+    ):
         return value
-    return str(value)[:200]
+    return shown(value)

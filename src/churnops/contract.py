@@ -1,0 +1,468 @@
+"""The input contract: one set of rules, read from the training schema, that decides whether a
+row is scored — applied by the API (row by row), by `churnops predict` and by the monitor
+(vectorised), with the same reasons in the same words.
+
+The rules:
+- the id comes under the data's own id column name (e.g. `customerID`) or the alias
+  `customer_id`; the target column may be present and is ignored; any other unknown key is refused;
+- numbers are JSON numbers or numeric text; blank text and null are missing; booleans, other text,
+  NaN and ±Infinity are refused; a number outside its accepted band is refused (see
+  `schema.infer_schema`: the training range widened by a tolerance, never past the declared
+  physical bounds), and one outside the training range but inside the band is scored and flagged;
+- categories are text, or numbers whose text form is a training category (0 -> "0");
+  leading and trailing spaces are stripped everywhere (training included), blank text is missing;
+  under policy `reject` an unseen category is refused, under `flag` it is scored and flagged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from churnops.schema import (
+    NOT_FINITE,
+    NUMBER,
+    DataError,
+    category_text,
+    one_category_text,
+    parse_numbers,
+)
+
+POLICIES = ("reject", "flag")
+ID_ALIAS = "customer_id"
+TEXT_LIMIT = 200  # longest text accepted for a category or an id
+SHOWN = 200  # characters of a received value echoed back in a reason
+STRAY_KEYS = 8  # unknown keys a record may have and still get one reason per key
+ALLOWED_SHOWN = 5  # allowed categories listed in a reason (the count is always given)
+
+
+def shown(value: Any) -> str:
+    """A received value as safe, short text for a reason: JSON-like for numbers, booleans and
+    null, lone surrogates escaped, at most SHOWN characters."""
+    if value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = value
+    elif isinstance(value, int | float):
+        text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge number"
+    else:
+        text = f"a {type(value).__name__}"
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= SHOWN else text[:SHOWN] + "..."
+
+
+@dataclass
+class RecordCheck:
+    """One checked record: the typed feature values, the id, and what is wrong or unusual."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    customer_id: str | None = None
+    # (field, the value received as it was, message)
+    problems: list[tuple[str, Any, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The rules for one schema and policy.
+
+    Args:
+        schema: `data/prepared/schema.json`.
+        policy: `reject` (unseen categories and numbers outside the tolerance band refused) or
+            `flag` (scored and flagged; only numbers outside the wider limit band refused).
+    """
+
+    schema: Mapping[str, Any]
+    policy: str
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            raise ValueError(
+                f"unknown-value policy must be one of {list(POLICIES)}, got {self.policy!r}"
+            )
+        for name, info in self.features.items():
+            if info["kind"] == "numeric" and "accept" not in info:
+                raise DataError(
+                    f"the schema's feature '{name}' has no accepted range (a schema.json from an "
+                    "older churnops: run `dvc repro prepare`)"
+                )
+
+    @property
+    def features(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.schema["features"]
+
+    @property
+    def id_column(self) -> str | None:
+        return self.schema.get("id_column")
+
+    @property
+    def id_keys(self) -> tuple[str, ...]:
+        """The keys a record may carry its id under."""
+        return tuple(dict.fromkeys(k for k in (self.id_column, ID_ALIAS) if k))
+
+    @property
+    def target(self) -> str | None:
+        return (self.schema.get("target") or {}).get("name")
+
+    @property
+    def max_keys(self) -> int:
+        """Keys past which a record is refused at once, unread: every feature, the id, the
+        target and a few stray keys (each of those gets its own reason)."""
+        return len(self.features) + 2 + STRAY_KEYS
+
+    def band(self, name: str) -> tuple[float, float]:
+        """The accepted [low, high] of a numeric feature under this policy (±inf when open)."""
+        low, high = self.features[name]["accept"][self.policy]
+        return (-math.inf if low is None else low, math.inf if high is None else high)
+
+    # ---- reasons, worded once for both paths ------------------------------------------------
+
+    def _outside(self, name: str, text: str) -> str:
+        info = self.features[name]
+        low, high = info["accept"][self.policy]
+        why = (
+            f"training range [{info['min']}, {info['max']}] widened by "
+            f"prepare.range_{'tolerance' if self.policy == 'reject' else 'limit'}"
+        )
+        bounds = {k: v for k, v in info.get("bounds", {}).items() if v is not None}
+        if bounds:
+            why += ", within the declared bounds " + ", ".join(
+                f"{k} {v}" for k, v in bounds.items()
+            )
+        return f"{name}={text} is outside the accepted range [{low}, {high}] ({why})"
+
+    def _unusual_number(self, name: str, text: str) -> str:
+        info = self.features[name]
+        return f"{name}={text} is outside the training range [{info['min']}, {info['max']}]"
+
+    def _unseen(self, name: str, text: str) -> str:
+        categories = self.features[name]["categories"]
+        listed = ", ".join(repr(c) for c in categories[:ALLOWED_SHOWN])
+        more = f", ... ({len(categories)} in all)" if len(categories) > ALLOWED_SHOWN else ""
+        return f"{name}={text!r} was not seen in training (allowed: {listed}{more})"
+
+    @staticmethod
+    def _not_number(name: str, text: str) -> str:
+        return f"{name}={text} is not a number"
+
+    @staticmethod
+    def _not_finite(name: str, text: str) -> str:
+        return f"{name}={text} is not finite"
+
+    @staticmethod
+    def _too_long(name: str, length: int) -> str:
+        return f"{name} is {length} characters long, above the limit of {TEXT_LIMIT}"
+
+    # ---- the row path (the API) -----------------------------------------------------------
+
+    def check_record(self, record: Any) -> RecordCheck:
+        """Check and type one record (a parsed JSON object)."""
+        out = RecordCheck()
+        if not isinstance(record, Mapping):
+            out.problems.append(("body", record, "each customer must be a JSON object"))
+            return out
+        if len(record) > self.max_keys:
+            extra = [k for k in record if k not in self.features][:5]
+            out.problems.append(
+                (
+                    "body",
+                    [shown(k) for k in extra],  # the first few unknown keys
+                    f"a customer has {len(self.features)} features, got {len(record)} keys "
+                    f"(refused unread above {self.max_keys})",
+                )
+            )
+            return out
+        self._check_id(record, out)
+        known = {*self.features, *self.id_keys, *([self.target] if self.target else [])}
+        for key in record:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), list(self.features), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                out.problems.append((shown(key), record[key], f"unknown field{hint}"))
+        for name, info in self.features.items():
+            if name not in record:
+                out.problems.append((name, None, "field required (send null for a missing value)"))
+                continue
+            value = record[name]
+            if info["kind"] == "numeric":
+                out.values[name] = self._number(name, value, out)
+            else:
+                out.values[name] = self._category(name, value, out)
+        return out
+
+    def _check_id(self, record: Mapping[str, Any], out: RecordCheck) -> None:
+        given = [k for k in self.id_keys if k in record]
+        if len(given) > 1:
+            out.problems.append((given[1], record[given[1]], f"give the id once, as {given[0]}"))
+            return
+        if not given:
+            return
+        key, value = given[0], record[given[0]]
+        if value is None or value == "":
+            return
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            out.problems.append((key, value, "the id must be text or an integer"))
+            return
+        text = str(value).strip()
+        if _has_surrogate(text):
+            out.problems.append((key, value, "is not valid Unicode text"))
+        elif len(text) > TEXT_LIMIT:
+            out.problems.append((key, value, self._too_long(key, len(text))))
+        else:
+            out.customer_id = text or None
+
+    def _number(self, name: str, value: Any, out: RecordCheck) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            out.problems.append((name, value, f"{name} must be a number, got {shown(value)}"))
+            return None
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            if NOT_FINITE.fullmatch(text):
+                out.problems.append((name, value, self._not_finite(name, shown(value))))
+                return None
+            if not NUMBER.fullmatch(text):
+                out.problems.append((name, value, self._not_number(name, shown(value))))
+                return None
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            out.problems.append((name, value, self._not_finite(name, shown(value))))
+            return None
+        low, high = self.band(name)
+        info = self.features[name]
+        if not low <= number <= high:
+            out.problems.append((name, value, self._outside(name, shown(value))))
+            return None
+        if info["min"] is not None and not info["min"] <= number <= info["max"]:
+            out.warnings.append(self._unusual_number(name, shown(value)))
+        return number
+
+    def _category(self, name: str, value: Any, out: RecordCheck) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            out.problems.append((name, value, self._not_finite(name, shown(value))))
+            return None
+        if not isinstance(value, str | int | float):
+            out.problems.append(
+                (name, value, f"{name} must be text or a number, got {shown(value)}")
+            )
+            return None
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                out.problems.append((name, value, "is not valid Unicode text"))
+                return None
+            if len(value) > TEXT_LIMIT:
+                out.problems.append((name, value, self._too_long(name, len(value))))
+                return None
+        text = one_category_text(value)
+        if text is None:
+            return None
+        if text not in self._categories[name]:
+            if self.policy == "reject":
+                out.problems.append((name, value, self._unseen(name, text)))
+                return None
+            out.warnings.append(self._unseen(name, text))
+        return text
+
+    @property
+    def _categories(self) -> dict[str, frozenset[str]]:
+        cached = self.__dict__.get("_category_sets")
+        if cached is None:
+            cached = {
+                n: frozenset(i["categories"])
+                for n, i in self.features.items()
+                if i["kind"] == "categorical"
+            }
+            object.__setattr__(self, "_category_sets", cached)
+        return cached
+
+    # ---- the vectorised path (batch scoring, the monitor) ---------------------------------
+
+    def check_frame(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+        """Type the feature columns of a batch and give each row's reasons.
+
+        Returns:
+            (typed features: float64 numbers, text categories, refused values left as read;
+            per row the refusal reasons joined by "; " ("" when the row is accepted);
+            per row the warnings joined the same way).
+
+        Raises:
+            DataError: a feature column is absent, naming it and the columns present.
+        """
+        absent = [c for c in self.features if c not in rows]
+        if absent:
+            raise DataError(f"input is missing feature column(s) {absent}; it has {list(rows)}")
+        typed = pd.DataFrame(index=rows.index)
+        reasons = _Notes(rows.index)
+        warnings = _Notes(rows.index)
+        for name, info in self.features.items():
+            values = rows[name]
+            if info["kind"] == "numeric":
+                typed[name] = self._numbers(name, values, reasons, warnings)
+            else:
+                typed[name] = self._texts(name, values, reasons, warnings)
+        return typed, reasons.joined(), warnings.joined()
+
+    def _numbers(
+        self, name: str, values: pd.Series, reasons: _Notes, warnings: _Notes
+    ) -> pd.Series:
+        if pd.api.types.is_bool_dtype(values):
+            reasons.add(values.notna(), values, lambda t: f"{name} must be a number, got {t}")
+            return pd.Series(np.nan, index=values.index)
+        numbers, unreadable, infinite = parse_numbers(values)
+        reasons.add(unreadable, values, lambda t: self._not_number(name, t))
+        reasons.add(infinite, values, lambda t: self._not_finite(name, t))
+        low, high = self.band(name)
+        info = self.features[name]
+        outside = numbers.notna() & ((numbers < low) | (numbers > high))
+        reasons.add(outside, values, lambda t: self._outside(name, t))
+        if info["min"] is not None:
+            unusual = (
+                numbers.notna() & ~outside & ((numbers < info["min"]) | (numbers > info["max"]))
+            )
+            warnings.add(unusual, values, lambda t: self._unusual_number(name, t))
+        return numbers
+
+    def _texts(self, name: str, values: pd.Series, reasons: _Notes, warnings: _Notes) -> pd.Series:
+        text = category_text(values)
+        lengths = text.str.len()
+        too_long = lengths > TEXT_LIMIT
+        if too_long.any():
+            for i in text.index[too_long]:
+                reasons.add_one(i, self._too_long(name, int(lengths[i])))
+        unseen = text.notna() & ~too_long & ~text.isin(self._categories[name])
+        target = reasons if self.policy == "reject" else warnings
+        target.add(unseen, text, lambda t: self._unseen(name, t))
+        return text
+
+    # ---- description (the /model answer and the OpenAPI document) --------------------------
+
+    def describe(self) -> dict[str, Any]:
+        """What each feature accepts under this policy, and why."""
+        out: dict[str, Any] = {}
+        for name, info in self.features.items():
+            if info["kind"] == "numeric":
+                low, high = info["accept"][self.policy]
+                out[name] = {
+                    "kind": "numeric",
+                    "accepted_range": [low, high],
+                    "training_range": [info["min"], info["max"]],
+                    "bounds": info.get("bounds"),
+                }
+            else:
+                out[name] = {"kind": "categorical", "categories": info["categories"]}
+            out[name]["missing_share_in_training"] = info["missing_share"]
+        return {
+            "policy": self.policy,
+            "id_keys": list(self.id_keys),
+            "ignored_keys": [self.target] if self.target else [],
+            "text": "leading and trailing spaces are stripped; blank text is a missing value",
+            "tolerances": dict(self.schema.get("contract", {})),
+            "features": out,
+        }
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON Schema of one record (for the OpenAPI document)."""
+        properties: dict[str, Any] = {}
+        for key in self.id_keys:
+            properties[key] = {
+                "anyOf": [
+                    {"type": "string", "maxLength": TEXT_LIMIT},
+                    {"type": "integer"},
+                    {"type": "null"},
+                ],
+                "description": "the id (give it under one of these names)",
+            }
+        if self.target:
+            properties[self.target] = {"description": "the target column: accepted and ignored"}
+        for name, info in self.features.items():
+            if info["kind"] == "numeric":
+                low, high = info["accept"][self.policy]
+                number: dict[str, Any] = {"type": "number"}
+                if low is not None:
+                    number["minimum"] = low
+                if high is not None:
+                    number["maximum"] = high
+                properties[name] = {
+                    "anyOf": [
+                        number,
+                        {"type": "string", "pattern": NUMBER.pattern},
+                        {"type": "null"},
+                    ],
+                    "description": (
+                        f"training range [{info['min']}, {info['max']}]; values outside it but "
+                        f"within [{low}, {high}] are scored and flagged"
+                    ),
+                }
+            else:
+                text: dict[str, Any] = {"type": "string", "maxLength": TEXT_LIMIT}
+                if self.policy == "reject":
+                    text["enum"] = info["categories"]
+                properties[name] = {
+                    "anyOf": [text, {"type": "integer"}, {"type": "null"}],
+                    "description": 'a category; an integer is read as its text (0 -> "0")',
+                }
+        return {
+            "type": "object",
+            "title": "Customer",
+            "properties": properties,
+            "required": list(self.features),
+            "additionalProperties": False,
+        }
+
+
+class _Notes:
+    """Per-row messages, added column by column without a Python call per row."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self._parts: list[pd.Series] = []
+        self._index = index
+
+    def add(self, mask: pd.Series, values: pd.Series, message) -> None:
+        """Add `message(shown value)` to the rows in `mask`; one call per distinct value."""
+        if not mask.any():
+            return
+        picked = values[mask]
+        codes, uniques = pd.factorize(picked, use_na_sentinel=False)
+        texts = np.array([message(shown(_plain(u))) for u in uniques], dtype=object)
+        self._parts.append(pd.Series(texts[codes], index=picked.index))
+
+    def add_one(self, row: Any, message: str) -> None:
+        self._parts.append(pd.Series([message], index=[row]))
+
+    def joined(self) -> pd.Series:
+        out = pd.Series("", index=self._index, dtype=object)
+        for part in self._parts:
+            current = out[part.index]
+            out[part.index] = np.where(current == "", part, current + "; " + part)
+        return out
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value a JSON body would have held."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

@@ -1,0 +1,40 @@
+"""Every benchmark script runs from a fresh checkout in a quick mode, so that none of them rots
+(the figures are not checked here: machines are shared and noisy). Needs the pipeline's outputs
+(`make repro`): CI runs this after it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+QUICK = {
+    "drift": ["--resamples", "2", "--sizes", "2000"],
+    "batch": ["--rows", "20000"],
+    "serve": ["--seconds", "0.5", "--rounds", "1"],
+    # a relative interpreter path, as `make bench-pipeline` passes it (it must survive the
+    # script's move into its temporary clone)
+    "pipeline": ["--repeats", "1", "--pycaret-python", ".venv-pycaret/bin/python"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUICK))
+def test_bench_script_runs_in_quick_mode(name):
+    if not (ROOT / "models" / "model.joblib").exists():
+        pytest.skip("needs the pipeline's outputs: run `make repro` first")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / f"{name}.py"), *QUICK[name]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
