@@ -66,7 +66,7 @@ def test_openapi_states_the_contract(client):
     ]
     tenure = one["properties"]["tenure"]["anyOf"][0]
     assert (tenure["minimum"], tenure["maximum"]) == (0.0, 79.2)  # bound 0; band 10% of [0, 72]
-    assert {"customerID", "customer_id"} <= set(one["properties"])
+    assert "customerID" in one["properties"]  # customer_id is accepted too (its description)
 
 
 def _raw(client, body: str, content_type="application/json"):

@@ -379,15 +379,11 @@ class Contract:
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema of one record (for the OpenAPI document)."""
         properties: dict[str, Any] = {}
-        for key in self.id_keys:
-            properties[key] = {
-                "anyOf": [
-                    {"type": "string", "maxLength": TEXT_LIMIT},
-                    {"type": "integer"},
-                    {"type": "null"},
-                ],
-                "description": "the id (give it under one of these names)",
-            }
+        key = self.id_keys[0]
+        properties[key] = {
+            "anyOf": [{"type": "string", "maxLength": TEXT_LIMIT}, {"type": "null"}],
+            "description": f"the id; `{ID_ALIAS}` is accepted instead (not both), and integers too",
+        }
         if self.target:
             properties[self.target] = {"description": "the target column: accepted and ignored"}
         for name, info in self.features.items():
@@ -399,14 +395,11 @@ class Contract:
                 if high is not None:
                     number["maximum"] = high
                 properties[name] = {
-                    "anyOf": [
-                        number,
-                        {"type": "string", "pattern": NUMBER.pattern},
-                        {"type": "null"},
-                    ],
+                    "anyOf": [number, {"type": "null"}],
                     "description": (
                         f"training range [{info['min']}, {info['max']}]; values outside it but "
-                        f"within [{low}, {high}] are scored and flagged"
+                        f"within [{low}, {high}] are scored and flagged; numeric text such as "
+                        '"29.85" is read as the number, blank text as missing'
                     ),
                 }
             else:
@@ -414,8 +407,11 @@ class Contract:
                 if self.policy == "reject":
                     text["enum"] = info["categories"]
                 properties[name] = {
-                    "anyOf": [text, {"type": "integer"}, {"type": "null"}],
-                    "description": 'a category; an integer is read as its text (0 -> "0")',
+                    "anyOf": [text, {"type": "null"}],
+                    "description": (
+                        "a category; a number whose text is a category is read as it "
+                        '(0 -> "0"); spaces around it are stripped'
+                    ),
                 }
         return {
             "type": "object",

@@ -5,6 +5,7 @@ No `from __future__ import annotations` here: FastAPI reads the route signatures
 runtime, and the request model is built inside `create_app`.
 """
 
+import asyncio
 import json
 import logging
 import os
@@ -111,6 +112,7 @@ class ServiceError(Exception):
         self.status, self.error, self.detail = status, error, detail
 
 
+BIG_BODY = 32_768  # bytes
 MAX_ERRORS = 20  # problems listed in one error answer; the rest are counted
 LOG_DOWN = "the prediction log cannot be written (the server log says why)"
 
@@ -298,7 +300,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         column, if present, is ignored) and its own value types (numbers may be numeric text).
         Every prediction is in the prediction log before the answer is sent."""
         loaded = await model()
-        payload = _parse(await request.body())
+        body = await request.body()
+        # a large body is parsed off the event loop, so /health and small requests go on
+        payload = await asyncio.to_thread(_parse, body) if len(body) > BIG_BODY else _parse(body)
         customers = payload if isinstance(payload, list) else [payload]
         if not customers:
             raise ServiceError(422, "invalid request", "the list of customers is empty")
