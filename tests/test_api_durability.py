@@ -22,6 +22,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_server(folder, workdir, settings: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """`churnops serve` on a free loopback port with the model in `folder` and `settings`
+    (CHURNOPS_* variables) on top; returns the process and its URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CHURNOPS_MODEL": str(folder / "model.joblib"),
+        "CHURNOPS_META": str(folder / "meta.json"),
+        "CHURNOPS_SCHEMA": str(folder / "schema.json"),
+        "CHURNOPS_COMPILED": str(folder / "compiled"),
+        "CHURNOPS_LOG": str(workdir / "predictions.sqlite"),
+        "CHURNOPS_PARAMS": str(workdir / "no-params.yaml"),
+        **settings,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "churnops.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
 def _wait_ready(url: str, server: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -38,24 +62,8 @@ def _wait_ready(url: str, server: subprocess.Popen, seconds: float = 60) -> None
 
 def test_no_acknowledged_prediction_is_lost_when_the_server_is_killed(model_files, tmp_path):
     folder, record = model_files
-    port, log_path = _free_port(), tmp_path / "predictions.sqlite"
-    env = {
-        **os.environ,
-        "CHURNOPS_MODEL": str(folder / "model.joblib"),
-        "CHURNOPS_META": str(folder / "meta.json"),
-        "CHURNOPS_SCHEMA": str(folder / "schema.json"),
-        "CHURNOPS_COMPILED": str(folder / "compiled"),
-        "CHURNOPS_LOG": str(log_path),
-        "CHURNOPS_PARAMS": str(tmp_path / "no-params.yaml"),
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "churnops.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "predictions.sqlite"
+    server, url = start_server(folder, tmp_path, {"CHURNOPS_LOG": str(log_path)})
     acknowledged: list[str] = []
     lock, stop = threading.Lock(), threading.Event()
 

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 
 import httpx
 import pytest
 
-from tests.test_api_durability import _free_port, _wait_ready
+from tests.test_api_durability import _wait_ready, start_server
 
 HOSTILE = [
     lambda r: json.dumps({**r, "tenure": 1e308}),
@@ -29,26 +26,9 @@ HOSTILE = [
 @pytest.mark.parametrize("engine", ["onnx", "sklearn"])
 def test_bad_requests_never_fail_good_ones(model_files, tmp_path, policy, engine):
     folder, record = model_files
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CHURNOPS_MODEL": str(folder / "model.joblib"),
-        "CHURNOPS_META": str(folder / "meta.json"),
-        "CHURNOPS_SCHEMA": str(folder / "schema.json"),
-        "CHURNOPS_COMPILED": str(folder / "compiled"),
-        "CHURNOPS_LOG": str(tmp_path / "log.sqlite"),
-        "CHURNOPS_PARAMS": str(tmp_path / "no-params.yaml"),
-        "CHURNOPS_POLICY": policy,
-        "CHURNOPS_ENGINE": engine,
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "churnops.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    server, url = start_server(
+        folder, tmp_path, {"CHURNOPS_POLICY": policy, "CHURNOPS_ENGINE": engine}
     )
-    url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, server)
         results = asyncio.run(_storm(url, record))
