@@ -15,15 +15,20 @@ from churnops.api.batching import MicroBatcher, ScoreError
 from churnops.prediction_log import PredictionLog
 
 
-@pytest.fixture
-def parts(model_files, tmp_path):
-    folder, record = model_files
-    model = serving.load(
+def _model(folder, engine="auto"):
+    return serving.load(
         folder / "model.joblib",
         folder / "meta.json",
         folder / "schema.json",
         compiled_dir=folder / "compiled",
+        engine=engine,
     )
+
+
+@pytest.fixture
+def parts(model_files, tmp_path):
+    folder, record = model_files
+    model = _model(folder)
     log = PredictionLog(tmp_path / "log.sqlite")
     yield model, log, record
     log.close()
@@ -102,13 +107,7 @@ def test_a_request_that_breaks_the_model_fails_alone(model_files, tmp_path, engi
     """Values the contract would refuse (1e308) reach the batcher here on purpose: ONNX Runtime
     returns NaN for them, scikit-learn raises; either way only that request fails."""
     folder, record = model_files
-    model = serving.load(
-        folder / "model.joblib",
-        folder / "meta.json",
-        folder / "schema.json",
-        compiled_dir=folder / "compiled",
-        engine=engine,
-    )
+    model = _model(folder, engine)
     log = PredictionLog(tmp_path / "log.sqlite")
     batcher = MicroBatcher(model, log)
     bad = {**record, "tenure": 1e308, "MonthlyCharges": 1e308}

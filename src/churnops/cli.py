@@ -181,6 +181,8 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _export_log(args: argparse.Namespace) -> int:
+    import sqlite3
+
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -242,7 +244,7 @@ def _export_log(args: argparse.Namespace) -> int:
                         writer.close()
                 if rows == 0 and writer is None:  # a CSV with its header, not a missing file
                     pd.DataFrame(columns=columns.names).to_csv(path, index=False)
-    except (ParamsError, ValueError, OSError, KeyError, StopIteration, sqlite_errors()) as exc:
+    except (ParamsError, ValueError, OSError, KeyError, StopIteration, sqlite3.Error) as exc:
         print(f"churnops log export: error: {exc}", file=sys.stderr)
         return 2
     left_out = []
@@ -258,12 +260,6 @@ def _export_log(args: argparse.Namespace) -> int:
         + (f"; left out {' and '.join(left_out)}" if left_out else "")
     )
     return 0
-
-
-def sqlite_errors() -> type[Exception]:
-    import sqlite3
-
-    return sqlite3.Error
 
 
 def _serve(args: argparse.Namespace) -> int:

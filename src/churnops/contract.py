@@ -17,6 +17,7 @@ The rules:
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -279,17 +280,14 @@ class Contract:
             out.warnings.append(self._unseen(name, text))
         return text
 
-    @property
+    @functools.cached_property
     def _categories(self) -> dict[str, frozenset[str]]:
-        cached = self.__dict__.get("_category_sets")
-        if cached is None:
-            cached = {
-                n: frozenset(i["categories"])
-                for n, i in self.features.items()
-                if i["kind"] == "categorical"
-            }
-            object.__setattr__(self, "_category_sets", cached)
-        return cached
+        """Each categorical feature's training categories, as a set."""
+        return {
+            n: frozenset(i["categories"])
+            for n, i in self.features.items()
+            if i["kind"] == "categorical"
+        }
 
     # ---- the vectorised path (batch scoring, the monitor) ---------------------------------
 
