@@ -115,19 +115,23 @@ def detection(m: Monitor, resamples: int) -> None:
 
 def multiplicative(m: Monitor, resamples: int, percents: tuple[int, ...] = (5, 10)) -> None:
     """Detection of a multiplicative rise of each numeric column (every value times 1 + p%),
-    column by column: the share of resamples in which that column drifts, and in which the
-    monitor raises a Warning or Critical alert."""
+    column by column: the share of resamples in which that column drifts, in which a derived
+    feature built from it drifts, and in which the monitor raises a Warning or Critical alert."""
     numeric = [c for c, k in m.kinds.items() if k == "numeric"]
     print(f"\nMultiplicative shifts, {resamples} seeded resamples of {len(m.test)} held-out rows:")
-    print(f"{'column':<18}{'rise':>6}{'column drifts':>15}{'alert':>8}")
+    print(f"{'column':<18}{'rise':>6}{'column drifts':>15}{'derived drifts':>16}{'alert':>8}")
     for column in numeric:
         for percent in percents:
-            drifts = alerts = 0
+            drifts = derived = alerts = 0
             for seed in range(resamples):
                 rows = simulate.resample(m.test, len(m.test), seed)
                 rows[column] = rows[column] * (1 + percent / 100)
                 result = m.assess(rows)
                 drifts += result["drift"]["columns"][column]["drifted"]
+                derived += any(
+                    r["drifted"] and column in r["from"]
+                    for r in result["drift"]["derived"].values()
+                )
                 alerts += any(
                     a["level"] in ("warning", "critical") for a in result["alerts"]["alerts"]
                 )

@@ -127,6 +127,7 @@ def main() -> None:
         "labelled": bool(labelled),
         "drift_share": dataset["drift_share"],
         "drifted_columns": len(dataset["drifted_columns"]),
+        "drifted_derived_features": result["observed"]["drifted_derived_features"][0],
         "dataset_drift": dataset["drifted"],
         "worst_effect_size": dataset["worst_effect_size"],
         "prediction_drift": prediction["drifted"],
@@ -161,7 +162,8 @@ def main() -> None:
 
     print(
         f"monitor: {len(batch)} rows; drifted columns: "
-        f"{', '.join(dataset['drifted_columns']) or 'none'}; alerts "
+        f"{', '.join(dataset['drifted_columns']) or 'none'}; derived features: "
+        f"{', '.join(result['observed']['drifted_derived_features'][1]) or 'none'}; alerts "
         + ", ".join(f"{k} {v}" for k, v in fired["counts"].items())
         + f"; retrain: {'yes' if decision['retrain'] else 'no'}"
         + (f" ({', '.join(decision['triggers'])})" if decision["triggers"] else "")

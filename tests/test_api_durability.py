@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 
@@ -41,16 +42,23 @@ def start_server(folder, workdir, settings: dict[str, str]) -> tuple[subprocess.
         cwd=workdir,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        # a file, not a pipe: a pipe nobody reads would block the server once it fills
+        stderr=(workdir / "server.log").open("wb"),
     )
+    server.args_workdir = str(workdir)  # where its log is
     return server, f"http://127.0.0.1:{port}"
+
+
+def server_log(server: subprocess.Popen) -> str:
+    """The tail of what the server started by `start_server` wrote to stderr."""
+    return (Path(server.args_workdir) / "server.log").read_text(errors="replace")[-3000:]
 
 
 def _wait_ready(url: str, server: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise AssertionError(f"server exited: {server.stderr.read().decode()[-2000:]}")
+            raise AssertionError(f"server exited: {server_log(server)}")
         try:
             if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
                 return
@@ -91,7 +99,6 @@ def test_no_acknowledged_prediction_is_lost_when_the_server_is_killed(model_file
         stop.set()
         if server.poll() is None:
             server.kill()
-        server.stderr.close()
     for sender in senders:
         sender.join(timeout=10)
 

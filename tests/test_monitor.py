@@ -193,3 +193,52 @@ def test_assess_a_shifted_batch_end_to_end():
     assert loud["drift"]["dataset"]["drifted_columns"] == ["charge"]
     assert {a["rule"] for a in loud["alerts"]["alerts"]} == {"range", "drift"}
     assert loud["decision"]["triggers"] == {"data_drift": ["drift"]}
+
+
+def test_a_rise_lost_in_a_skewed_column_shows_in_the_derived_features(model_files):
+    """TotalCharges x 1.1 hides in its own spread, but the model's ratio TotalCharges/tenure moves
+    by 10%: the derived features are tested with the raw ones and named in the drift alert."""
+    import json
+
+    import joblib
+
+    from tests.conftest import TELCO
+
+    folder, _ = model_files
+    schema = json.loads((folder / "schema.json").read_text())
+    model = joblib.load(folder / "model.joblib")
+    raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False, na_values=[""])
+    reference_rows, batch_rows = raw.iloc[:5000], raw.iloc[5000:6400].copy()
+    charges = pd.to_numeric(batch_rows["TotalCharges"].str.strip(), errors="coerce")
+    batch_rows["TotalCharges"] = (charges * 1.1).astype(str)
+
+    def typed(rows):
+        return monitor.scored_rows(rows, schema, model, target="Churn", positive_label="Yes")
+
+    reference, batch = typed(reference_rows), typed(batch_rows)
+    derived = batch.attrs["derived"]
+    assert derived["avg_monthly_charge"] == {
+        "kind": "numeric",
+        "from": ["TotalCharges", "tenure"],
+    }
+    result = monitor.assess(
+        reference,
+        batch,
+        schema,
+        alpha=0.05,
+        min_effect={"numeric": 0.1, "categorical": 0.1},
+        drift_share=0.0,
+        threshold=0.5,
+        reference_metrics={"accuracy": 0.8},
+        rules=[RULES[-1] | {"level": "warning"}],
+        latency_p99_ms=None,
+        decision={
+            "min_new_labels": 5000,
+            "model_age_days": None,
+            "max_age_days": 90,
+            "rule_triggers": {},
+        },
+    )
+    assert result["drift"]["derived"]["avg_monthly_charge"]["drifted"]
+    (alert,) = result["alerts"]["alerts"]
+    assert "avg_monthly_charge" in alert["columns"]

@@ -69,6 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=os.environ.get("CHURNOPS_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("CHURNOPS_PORT", "8000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("CHURNOPS_WORKERS", "1")))
+    serve.add_argument(
+        "--keep-alive",
+        type=float,
+        default=float(os.environ.get("CHURNOPS_KEEP_ALIVE", "75")),
+        help="seconds an idle connection is kept open (default 75; keep it above a load "
+        "balancer's idle timeout: a server that closes first races with a client reusing the "
+        "connection, and that request is lost)",
+    )
     serve.add_argument("--model", help="model file (default models/model.joblib)")
     serve.add_argument("--meta", help="its metadata (default models/model_meta.json)")
     serve.add_argument("--schema", help="input schema (default data/prepared/schema.json)")
@@ -285,6 +293,7 @@ def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        timeout_keep_alive=args.keep_alive,
     )
     return 0
 

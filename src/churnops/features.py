@@ -87,6 +87,21 @@ def recipe_kinds(recipes: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     return {r["name"]: RECIPES[r["kind"]][1] for r in recipes}
 
 
+def recipe_inputs(recipe: Mapping[str, Any]) -> list[str]:
+    """The columns a recipe reads."""
+    return _inputs(recipe)
+
+
+def pipeline_recipes(model: Any) -> FeatureRecipes | None:
+    """The fitted recipes of a churnops pipeline (features[recipes, encode] -> model), or None
+    for a model of another shape."""
+    try:
+        recipes = model.named_steps["features"].named_steps["recipes"]
+    except (AttributeError, KeyError):
+        return None
+    return recipes if isinstance(recipes, FeatureRecipes) else None
+
+
 def _inputs(recipe: Mapping[str, Any]) -> list[str]:
     if "columns" in recipe:
         return list(recipe["columns"])

@@ -15,6 +15,7 @@ from sklearn import metrics
 from churnops import drift
 from churnops.contract import Contract
 from churnops.data import binary_target
+from churnops.features import pipeline_recipes, recipe_inputs, recipe_kinds
 from churnops.params import ParamsError
 from churnops.schema import DataError, category_text, coerce_numeric
 
@@ -186,10 +187,14 @@ def observations(
     )
     observed["drift_share"] = (drift["dataset"]["drift_share"], drift["dataset"]["drifted_columns"])
     observed["prediction_drift"] = (int(drift["prediction"]["drifted"]), ["prediction"])
+    derived = drift.get("derived", {})
+    drifted_derived = sorted(c for c, r in derived.items() if r["drifted"])
+    observed["drifted_derived_features"] = (len(drifted_derived), drifted_derived)
     drifted_p = [columns[c]["p_value_adjusted"] for c in drift["dataset"]["drifted_columns"]]
+    drifted_p += [derived[c]["p_value_adjusted"] for c in drifted_derived]
     observed["drift_min_p_value"] = (
         min(drifted_p) if drifted_p else 1.0,
-        drift["dataset"]["drifted_columns"],
+        drift["dataset"]["drifted_columns"] + drifted_derived,
     )
     if drift.get("target") is not None:
         observed["target_drift"] = (int(drift["target"]["drifted"]), ["target"])
@@ -298,12 +303,25 @@ def scored_rows(
     target: str,
     positive_label: Any,
 ) -> pd.DataFrame:
-    """The typed feature columns of `rows` (see `check_batch`) plus the model's PREDICTION and,
-    when every row is labelled, the 0/1 LABEL: what `assess` compares. The cleaning report is
-    in the frame's `attrs["coerced"]`."""
+    """The typed feature columns of `rows` (see `check_batch`), the model's derived features
+    (its recipes' outputs, as the model sees them), the model's PREDICTION and, when every row is
+    labelled, the 0/1 LABEL: what `assess` compares. The cleaning report is in the frame's
+    `attrs["coerced"]`, the derived features' kinds and sources in `attrs["derived"]`."""
     typed, coerced = check_batch(rows, schema)
+    features = list(schema["features"])
+    typed[PREDICTION] = model.predict_proba(typed[features])[:, 1]
+    derived: dict[str, dict[str, Any]] = {}
+    recipes = pipeline_recipes(model)
+    if recipes is not None and recipes.recipes:
+        kinds = recipe_kinds(recipes.recipes)
+        made = recipes.transform(typed[features])
+        for recipe in recipes.recipes:
+            name = recipe["name"]
+            values = made[name]
+            typed[name] = category_text(values) if kinds[name] == "categorical" else values
+            derived[name] = {"kind": kinds[name], "from": recipe_inputs(recipe)}
     typed.attrs["coerced"] = coerced
-    typed[PREDICTION] = model.predict_proba(typed[list(schema["features"])])[:, 1]
+    typed.attrs["derived"] = derived
     if target in rows and rows[target].notna().all():
         typed[LABEL] = binary_target(rows[target], positive_label)
     return typed
@@ -338,11 +356,22 @@ def assess(
     labelled = LABEL in batch
     quality = batch_quality(batch, schema)
     quality["coerced_to_missing"] = batch.attrs.get("coerced", {})
-    columns = drift.column_drift(reference, batch, kinds, alpha=alpha, min_effect=min_effect)
+    # derived features are tested with the raw ones, in one Benjamini-Hochberg family: a 10% rise
+    # of a skewed amount is lost in its own spread but moves a ratio built from it
+    derived = batch.attrs.get("derived", {})
+    tested = drift.column_drift(
+        reference,
+        batch,
+        {**kinds, **{n: d["kind"] for n, d in derived.items()}},
+        alpha=alpha,
+        min_effect=min_effect,
+    )
+    columns = {c: tested[c] for c in kinds}
     tests = {PREDICTION: "numeric", **({LABEL: "categorical"} if labelled else {})}
     extra = drift.column_drift(reference, batch, tests, alpha=alpha, min_effect=min_effect)
     result = {
         "columns": columns,
+        "derived": {n: {**tested[n], "from": d["from"]} for n, d in derived.items()},
         "dataset": drift.dataset_verdict(columns, drift_share),
         "prediction": extra[PREDICTION],
         "target": extra.get(LABEL),
@@ -377,13 +406,15 @@ def verdict_lines(result: Mapping[str, Any], *, drift_share: float) -> list[str]
     """The monitor's verdict in a few sentences, for the top of the Evidently page."""
     dataset, decision = result["drift"]["dataset"], result["decision"]
     drifted = dataset["drifted_columns"]
+    derived = sorted(c for c, r in result["drift"].get("derived", {}).items() if r["drifted"])
     lines = [
         f"churnops verdict: dataset drift {'DETECTED' if dataset['drifted'] else 'not detected'}"
         f" ({len(drifted)} drifted column(s){': ' + ', '.join(drifted) if drifted else ''};"
         f" the batch drifts when more than {drift_share:.0%} of columns drift);"
         f" retrain: {'yes' if decision['retrain'] else 'no'}"
         + (f" ({', '.join(decision['triggers'])})" if decision["triggers"] else "")
-        + ".",
+        + "."
+        + (f" Derived features that drift: {', '.join(derived)}." if derived else ""),
         "This verdict is the one in reports/monitor/metrics.json. A column drifts for churnops "
         "when its Benjamini-Hochberg adjusted p-value is below alpha and its effect size reaches "
         "monitor.min_effect; Evidently below tests each column on a sample without either, so "
