@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,7 @@ POLICIES = ("reject", "flag")
 ID_ALIAS = "customer_id"
 TEXT_LIMIT = 200  # longest text accepted for a category or an id
 SHOWN = 200  # characters of a received value echoed back in a reason
+_INTEGER = re.compile(r"-?(?:0|[1-9]\d*)")  # a category whose text is an integer's
 STRAY_KEYS = 8  # unknown keys a record may have and still get one reason per key
 ALLOWED_SHOWN = 5  # allowed categories listed in a reason (the count is always given)
 
@@ -377,11 +379,15 @@ class Contract:
     def json_schema(self) -> dict[str, Any]:
         """The JSON Schema of one record (for the OpenAPI document)."""
         properties: dict[str, Any] = {}
-        key = self.id_keys[0]
-        properties[key] = {
-            "anyOf": [{"type": "string", "maxLength": TEXT_LIMIT}, {"type": "null"}],
-            "description": f"the id; `{ID_ALIAS}` is accepted instead (not both), and integers too",
-        }
+        for key in self.id_keys:
+            properties[key] = {
+                "anyOf": [
+                    {"type": "string", "maxLength": TEXT_LIMIT},
+                    {"type": "integer"},
+                    {"type": "null"},
+                ],
+                "description": f"the id, under one of {list(self.id_keys)} (not both)",
+            }
         if self.target:
             properties[self.target] = {"description": "the target column: accepted and ignored"}
         for name, info in self.features.items():
@@ -393,31 +399,46 @@ class Contract:
                 if high is not None:
                     number["maximum"] = high
                 properties[name] = {
-                    "anyOf": [number, {"type": "null"}],
+                    "anyOf": [
+                        number,
+                        {"type": "string", "pattern": rf"^\s*({NUMBER.pattern})?\s*$"},
+                        {"type": "null"},
+                    ],
                     "description": (
                         f"training range [{info['min']}, {info['max']}]; values outside it but "
-                        f"within [{low}, {high}] are scored and flagged; numeric text such as "
-                        '"29.85" is read as the number, blank text as missing'
+                        f"within [{low}, {high}] are scored and flagged; numeric text is read as "
+                        "its number (within the same range), blank text as missing"
                     ),
                 }
             else:
-                text: dict[str, Any] = {"type": "string", "maxLength": TEXT_LIMIT}
-                if self.policy == "reject":
-                    text["enum"] = info["categories"]
                 properties[name] = {
-                    "anyOf": [text, {"type": "null"}],
-                    "description": (
-                        "a category; a number whose text is a category is read as it "
-                        '(0 -> "0"); spaces around it are stripped'
-                    ),
+                    "anyOf": [*self._category_types(info["categories"]), {"type": "null"}],
+                    "description": "a category; spaces around it are stripped",
                 }
-        return {
+        schema: dict[str, Any] = {
             "type": "object",
             "title": "Customer",
             "properties": properties,
             "required": list(self.features),
             "additionalProperties": False,
         }
+        if len(self.id_keys) > 1:
+            schema["not"] = {"required": list(self.id_keys)}
+        return schema
+
+    def _category_types(self, categories: list[str]) -> list[dict[str, Any]]:
+        """What a category may be sent as: text (any, under `flag`), or a number whose text
+        is a category (0 for "0")."""
+        if self.policy == "flag":
+            return [{"type": "string", "maxLength": TEXT_LIMIT}, {"type": "number"}]
+        whole = sorted(int(c) for c in categories if _INTEGER.fullmatch(c))
+        # the same categories with spaces around them, or blank text (a missing value)
+        padded = r"^\s*(?:" + "|".join(re.escape(c) for c in categories) + r")?\s*$"
+        return [
+            {"type": "string", "enum": categories},
+            {"type": "string", "pattern": padded},
+            *([{"type": "integer", "enum": whole}] if whole else []),
+        ]
 
 
 class _Notes:
