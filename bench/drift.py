@@ -135,7 +135,10 @@ def multiplicative(m: Monitor, resamples: int, percents: tuple[int, ...] = (5, 1
                 alerts += any(
                     a["level"] in ("warning", "critical") for a in result["alerts"]["alerts"]
                 )
-            print(f"{column:<18}{percent:>5}%{drifts / resamples:>15.0%}{alerts / resamples:>8.0%}")
+            print(
+                f"{column:<18}{percent:>5}%{drifts / resamples:>15.0%}"
+                f"{derived / resamples:>16.0%}{alerts / resamples:>8.0%}"
+            )
 
 
 def scipy_loop(reference: pd.DataFrame, batch: pd.DataFrame, kinds: dict) -> None:
