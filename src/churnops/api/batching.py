@@ -36,7 +36,8 @@ class _Waiting:
 class MicroBatcher:
     """Scores and logs requests in groups. A failure is isolated to the requests that cause it:
     a request whose score is not finite fails alone (ScoreError), and when scoring or logging the
-    group raises, each request is retried on its own.
+    group raises, each request is retried on its own. With the scikit-learn engine the group is
+    scored in a worker thread; requests that arrive meanwhile form the next group.
 
     Args:
         model: the served model.
@@ -46,6 +47,11 @@ class MicroBatcher:
     def __init__(self, model: LoadedModel, log: PredictionLog) -> None:
         self.model, self.log = model, log
         self._pending: list[_Waiting] = []
+        # scikit-learn takes milliseconds per call: score off the event loop, one group at a
+        # time, so /health and request parsing go on meanwhile; ONNX Runtime is faster than
+        # the hand-off
+        self.offload = model.engine == "sklearn"
+        self._running: asyncio.Task | None = None
 
     async def predict(
         self,
@@ -74,24 +80,52 @@ class MicroBatcher:
         return await waiting.done
 
     def _flush(self) -> None:
+        if self._running:  # the group in flight flushes again when it is done
+            return
         group, self._pending = self._pending, []
+        if not self.offload:
+            self._settle(self._outcomes(group))
+            return
+        self._running = asyncio.get_running_loop().create_task(self._offloaded(group))
+
+    async def _offloaded(self, group: list[_Waiting]) -> None:
         try:
-            self._serve(group)
+            self._settle(await asyncio.to_thread(self._outcomes, group))
+        finally:
+            self._running = None
+            if self._pending:
+                self._flush()
+
+    @staticmethod
+    def _settle(outcomes: list[tuple[_Waiting, np.ndarray | Exception]]) -> None:
+        """Answer each waiting request (on the event loop's thread)."""
+        for w, outcome in outcomes:
+            if w.done.done():
+                continue
+            if isinstance(outcome, Exception):
+                w.done.set_exception(outcome)
+            else:
+                w.done.set_result(outcome)
+
+    def _outcomes(self, group: list[_Waiting]) -> list[tuple[_Waiting, np.ndarray | Exception]]:
+        """Each request's probabilities or error: the group at once, or, when that raises, each
+        request alone (so the error reaches only the requests that cause it)."""
+        try:
+            return self._serve(group)
         except Exception as exc:
             if len(group) == 1:
-                _fail(group[0], exc)
-                return
-            for w in group:  # find the request(s) at fault; the others are served
-                if w.done.done():
-                    continue
-                try:
-                    self._serve([w])
-                except Exception as single:
-                    _fail(w, single)
+                return [(group[0], exc)]
+        outcomes: list[tuple[_Waiting, np.ndarray | Exception]] = []
+        for w in group:
+            try:
+                outcomes += self._serve([w])
+            except Exception as single:
+                outcomes.append((w, single))
+        return outcomes
 
-    def _serve(self, group: list[_Waiting]) -> None:
-        """Score the group in one call and log it in one commit; answer once committed."""
-        group = [w for w in group if not w.done.done()]
+    def _serve(self, group: list[_Waiting]) -> list[tuple[_Waiting, np.ndarray | Exception]]:
+        """Score the group in one call and log it in one commit; the answers hold only once
+        the commit returned."""
         everyone = [r for w in group for r in w.records]
         try:
             probabilities = self.model.probabilities(everyone)
@@ -101,13 +135,12 @@ class MicroBatcher:
             raise ScoreError(list(range(len(everyone)))) from None
         scored_at = time.perf_counter()
         threshold, version, engine = self.model.threshold, self.model.version, self.model.engine
-        rows, answers, start = [], [], 0
+        rows, outcomes, start = [], [], 0
         for w in group:
             mine = probabilities[start : start + len(w.records)]
             start += len(w.records)
             if not np.isfinite(mine).all():
-                items = np.flatnonzero(~np.isfinite(mine)).tolist()
-                _fail(w, ScoreError(items))
+                outcomes.append((w, ScoreError(np.flatnonzero(~np.isfinite(mine)).tolist())))
                 continue
             latency_ms = (scored_at - w.received_at) * 1000
             rows += [
@@ -126,14 +159,7 @@ class MicroBatcher:
                     zip(w.records, w.customer_ids, mine.tolist(), strict=True)
                 )
             ]
-            answers.append((w, mine))
+            outcomes.append((w, mine))
         if rows:
             self.log.record(rows)
-        for w, mine in answers:
-            if not w.done.done():
-                w.done.set_result(mine)
-
-
-def _fail(waiting: _Waiting, exc: Exception) -> None:
-    if not waiting.done.done():
-        waiting.done.set_exception(exc)
+        return outcomes
