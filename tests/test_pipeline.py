@@ -4,6 +4,7 @@ Telco and on a made-up data set of another shape configured by params alone."""
 from __future__ import annotations
 
 import json
+import re
 
 import joblib
 import numpy as np
@@ -122,7 +123,11 @@ def test_drift_scenario_experiment_shows_in_metrics_diff(telco_repo):
     quiet = _read(telco_repo, "reports/monitor/metrics.json")
     assert quiet["drifted_columns"] == 0
     assert quiet["alerts"]["warning"] == 0
+    assert _verdict(telco_repo) == "not detected"
     run(telco_repo, "dvc", "exp", "run", "-S", "simulate.scenario=price_increase")
+    # the Evidently page opens with the verdict that metrics.json holds
+    assert _read(telco_repo, "reports/monitor/metrics.json")["dataset_drift"] is True
+    assert _verdict(telco_repo) == "DETECTED"
     diff = json.loads(run(telco_repo, "dvc", "metrics", "diff", "--json").stdout)
     changed = diff["reports/monitor/metrics.json"]
     assert changed["drifted_columns"]["new"] >= 1
@@ -132,6 +137,13 @@ def test_drift_scenario_experiment_shows_in_metrics_diff(telco_repo):
     decision = _read(telco_repo, "reports/monitor/decision.json")
     assert decision["retrain"] is True
     assert "data_drift" in decision["triggers"]
+
+
+def _verdict(repo) -> str:
+    page = (repo / "reports/monitor/drift.html").read_text(encoding="utf-8")
+    match = re.search(r"churnops verdict: dataset drift (DETECTED|not detected)", page)
+    assert match, "drift.html does not open with the monitor's verdict"
+    return match.group(1)
 
 
 def _made_up_accounts(n: int = 500) -> pd.DataFrame:
