@@ -24,8 +24,9 @@ import joblib
 import pandas as pd
 from scipy import stats
 
-from churnops import data, drift_report, monitor, simulate
+from churnops.data import cleaning
 from churnops.files import read_json
+from churnops.monitoring import evidently_report, monitor, simulate
 from churnops.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +38,7 @@ class Monitor:
 
     def __init__(self) -> None:
         self.params = load_params(ROOT / "params.yaml")
-        self.spec = data.DataSpec.from_params(self.params)
+        self.spec = cleaning.DataSpec.from_params(self.params)
         self.schema = read_json(ROOT / "data/prepared/schema.json")
         self.model = joblib.load(ROOT / "models/model.joblib")
         self.kinds = {c: f["kind"] for c, f in self.schema["features"].items()}
@@ -172,9 +173,9 @@ def one_size(m: Monitor, n: int) -> dict:
     scipy_loop(m.reference, typed_rows, m.kinds)
     loop_s = time.perf_counter() - start
     start = time.perf_counter()
-    drift_report.build(
-        drift_report.sample(m.reference, sample_rows, seed),
-        drift_report.sample(typed_rows, sample_rows, seed),
+    evidently_report.build(
+        evidently_report.sample(m.reference, sample_rows, seed),
+        evidently_report.sample(typed_rows, sample_rows, seed),
         m.kinds,
         target=L,
         prediction=P,

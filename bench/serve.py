@@ -44,9 +44,9 @@ def noop_app():
 
     from fastapi import Request
 
-    from churnops.api.app import app_from_env, settings_from_env
-    from churnops.contract import Contract
+    from churnops.data.contract import Contract
     from churnops.files import read_json
+    from churnops.serving.app import app_from_env, settings_from_env
 
     app = app_from_env()
     settings = settings_from_env()

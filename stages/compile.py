@@ -11,9 +11,9 @@ from pathlib import Path
 
 import joblib
 
-from churnops import compiled
 from churnops.files import read_json, read_table, staged_outputs
 from churnops.params import ParamsError, get, get_number, load_params
+from churnops.serving import compiled
 from churnops.stage import run
 
 log = logging.getLogger("compile")

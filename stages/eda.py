@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from churnops import data, eda, pages, plots
+from churnops.data import cleaning, eda
 from churnops.files import read_table, staged_outputs
 from churnops.params import get_number, load_params
+from churnops.reporting import pages, plots
 from churnops.stage import run
 
 
@@ -22,12 +23,12 @@ def main() -> None:
     args = parser.parse_args()
 
     params = load_params(args.params)
-    spec = data.DataSpec.from_params(params)
+    spec = cleaning.DataSpec.from_params(params)
     top_k = get_number(params, "eda.top_k", integer=True, low=1)
     alpha = get_number(params, "eda.alpha", low=0, high=1, low_inclusive=False)
     bins = get_number(params, "eda.histogram_bins", integer=True, low=2)
     rows = read_table(args.train)
-    y = data.binary_target(rows[spec.target], spec.positive_label)
+    y = cleaning.binary_target(rows[spec.target], spec.positive_label)
 
     summary = eda.summarise(
         rows, spec.columns, y, id_column=spec.id_column, top_k=top_k, alpha=alpha
@@ -68,7 +69,7 @@ def main() -> None:
     )
 
 
-def _page(summary: dict, relation: pd.DataFrame, spec: data.DataSpec, shown: list[str]) -> str:
+def _page(summary: dict, relation: pd.DataFrame, spec: cleaning.DataSpec, shown: list[str]) -> str:
     parts = [
         pages.cards(
             [

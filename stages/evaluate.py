@@ -11,9 +11,11 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
-from churnops import business, data, diagnose, evaluate, fairness, importance, plots
+from churnops.data import cleaning
 from churnops.files import read_json, read_table, staged_outputs
+from churnops.modeling import business, diagnose, evaluate, fairness, importance
 from churnops.params import ParamsError, get, get_number, load_params
+from churnops.reporting import plots
 from churnops.stage import run
 
 log = logging.getLogger("evaluate")
@@ -30,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
 
     params = load_params(args.params)
-    spec = data.DataSpec.from_params(params)
+    spec = cleaning.DataSpec.from_params(params)
     seed = get_number(params, "base.seed", integer=True, low=0)
     n_jobs = get_number(params, "base.n_jobs", integer=True, low=1)
     threshold = evaluate.check_threshold(get(params, "evaluate.threshold"))
@@ -43,7 +45,7 @@ def main() -> None:
     model = joblib.load(args.model)
 
     test = read_table(args.test)
-    y = data.binary_target(test[spec.target], spec.positive_label)
+    y = cleaning.binary_target(test[spec.target], spec.positive_label)
     proba = model.predict_proba(test[features])[:, 1]
 
     scores = evaluate.headline_metrics(y, proba, threshold)
@@ -78,7 +80,7 @@ def main() -> None:
     log.info("diagnosing on the training split: learning curve, CV strategies")
     train_rows = read_table(args.train)
     X_train = train_rows[features]
-    y_train = data.binary_target(train_rows[spec.target], spec.positive_label)
+    y_train = cleaning.binary_target(train_rows[spec.target], spec.positive_label)
     folds = meta["cv"]["folds"]
     curve_rules = get(params, "evaluate.learning_curve")
     sizes = diagnose.check_train_sizes(curve_rules.get("train_sizes"))

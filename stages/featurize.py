@@ -6,9 +6,9 @@ import argparse
 
 import joblib
 
-from churnops import data
-from churnops.features import build_featurizer, feature_frame
+from churnops.data import cleaning
 from churnops.files import read_table, staged_outputs
+from churnops.modeling.features import build_featurizer, feature_frame
 from churnops.params import get, load_params
 from churnops.stage import run
 
@@ -24,7 +24,7 @@ def main() -> None:
     args = parser.parse_args()
 
     params = load_params(args.params)
-    spec = data.DataSpec.from_params(params)
+    spec = cleaning.DataSpec.from_params(params)
     featurizer = build_featurizer(spec.columns, get(params, "featurize"))
     train = read_table(args.train)
     test = read_table(args.test)
@@ -34,7 +34,7 @@ def main() -> None:
         joblib.dump(featurizer, out.path(args.featurizer))
         for rows, path in ((train, args.train_features), (test, args.test_features)):
             features = feature_frame(featurizer, rows)
-            features[spec.target] = data.binary_target(rows[spec.target], spec.positive_label)
+            features[spec.target] = cleaning.binary_target(rows[spec.target], spec.positive_label)
             out.write_parquet(path, features)
 
     print(

@@ -13,8 +13,9 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from churnops import data, drift_report, monitor
+from churnops.data import cleaning
 from churnops.files import read_json, read_table, staged_outputs
+from churnops.monitoring import evidently_report, monitor
 from churnops.params import ParamsError, get, get_choice, get_number, load_params
 from churnops.stage import run
 
@@ -38,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
 
     params = load_params(args.params)
-    spec = data.DataSpec.from_params(params)
+    spec = cleaning.DataSpec.from_params(params)
     seed = get_number(params, "base.seed", integer=True, low=0)
     settings = get(params, "monitor")
     alpha = get_number(params, "monitor.alpha", low=0, high=1, low_inclusive=False)
@@ -108,9 +109,9 @@ def main() -> None:
     )
 
     log.info("Evidently report on up to %d rows of each side", sample_rows)
-    html, snapshot = drift_report.build(
-        drift_report.sample(reference, sample_rows, seed),
-        drift_report.sample(batch, sample_rows, seed),
+    html, snapshot = evidently_report.build(
+        evidently_report.sample(reference, sample_rows, seed),
+        evidently_report.sample(batch, sample_rows, seed),
         kinds,
         target=LABEL,
         prediction=PREDICTION,
@@ -121,7 +122,9 @@ def main() -> None:
     )
 
     dataset = drift_result["dataset"]
-    html = drift_report.with_verdict(html, monitor.verdict_lines(result, drift_share=drift_share))
+    html = evidently_report.with_verdict(
+        html, monitor.verdict_lines(result, drift_share=drift_share)
+    )
     summary = {
         "rows": len(batch),
         "labelled": bool(labelled),

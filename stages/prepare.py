@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from churnops import data, quality, schema
+from churnops.data import cleaning, quality, schema
 from churnops.files import file_digest, read_table, staged_outputs
 from churnops.params import ParamsError, get, get_number, load_params
 from churnops.stage import run
@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
 
     params = load_params(args.params)
-    spec = data.DataSpec.from_params(params)
+    spec = cleaning.DataSpec.from_params(params)
     seed = get_number(params, "base.seed", integer=True, low=0)
     test_size = get_number(
         params, "prepare.test_size", low=0, high=1, low_inclusive=False, high_inclusive=False
@@ -41,9 +41,9 @@ def main() -> None:
 
     raw = read_table(args.raw, as_text=True)
     log.info("read %s: %d rows x %d columns", args.raw, *raw.shape)
-    frame, cleaning = data.clean(raw, spec)
-    train, test = data.split(frame, spec.target, test_size=test_size, seed=seed)
-    report = quality.quality_report(frame, spec, cleaning)
+    frame, cleaned = cleaning.clean(raw, spec)
+    train, test = cleaning.split(frame, spec.target, test_size=test_size, seed=seed)
+    report = quality.quality_report(frame, spec, cleaned)
     report["split"] = {
         "train_rows": len(train),
         "test_rows": len(test),

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from churnops import model_card, report
 from churnops.files import read_json, staged_outputs
 from churnops.params import get, load_params
+from churnops.reporting import model_card, report
 from churnops.stage import run
 
 

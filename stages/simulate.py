@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from churnops import data, simulate
+from churnops.data import cleaning
 from churnops.files import read_table, staged_outputs
+from churnops.monitoring import simulate
 from churnops.params import get, get_number, load_params
 from churnops.stage import run
 
@@ -18,7 +19,7 @@ def main() -> None:
     args = parser.parse_args()
 
     params = load_params(args.params)
-    spec = data.DataSpec.from_params(params)
+    spec = cleaning.DataSpec.from_params(params)
     seed = get_number(params, "base.seed", integer=True, low=0)
     settings = get(params, "simulate")
     scenario = settings.get("scenario")

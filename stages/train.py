@@ -13,8 +13,9 @@ import pandas as pd
 import sklearn
 from tqdm import tqdm
 
-from churnops import business, data, train
+from churnops.data import cleaning
 from churnops.files import file_digest, read_json, read_table, staged_outputs
+from churnops.modeling import business, train
 from churnops.params import get, get_number, load_params
 from churnops.stage import run
 
@@ -38,7 +39,7 @@ def main() -> None:
     args = parser.parse_args()
 
     params = load_params(args.params)
-    spec = data.DataSpec.from_params(params)
+    spec = cleaning.DataSpec.from_params(params)
     seed = get_number(params, "base.seed", integer=True, low=0)
     n_jobs = get_number(params, "base.n_jobs", integer=True, low=1)
     candidates = get(params, "train.candidates")
@@ -51,7 +52,7 @@ def main() -> None:
 
     rows = read_table(args.train)
     X = rows[list(spec.columns)]
-    y = data.binary_target(rows[spec.target], spec.positive_label)
+    y = cleaning.binary_target(rows[spec.target], spec.positive_label)
     featurizer = joblib.load(args.featurizer)
 
     log.info(

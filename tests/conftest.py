@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops.data import DataSpec
+from churnops.data.cleaning import DataSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 TELCO = ROOT / "data" / "raw" / "telco_churn.csv"
@@ -82,21 +82,23 @@ def model_files(tmp_path_factory):
 
     import joblib
 
-    from churnops import compiled, data, schema, train
-    from churnops.features import build_featurizer
+    from churnops.data import cleaning, schema
     from churnops.files import file_digest
+    from churnops.modeling import train
+    from churnops.modeling.features import build_featurizer
     from churnops.params import load_params
+    from churnops.serving import compiled
 
     folder = tmp_path_factory.mktemp("model")
     params = load_params(ROOT / "params.yaml")
-    spec = data.DataSpec.from_params(params)
+    spec = cleaning.DataSpec.from_params(params)
     raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False, na_values=[""]).head(800)
-    frame, _ = data.clean(raw, spec)
+    frame, _ = cleaning.clean(raw, spec)
     model = train.make_pipeline(
         build_featurizer(spec.columns, params["featurize"]),
         train.build_estimator("logistic_regression", params["train"]["candidates"], 0),
     )
-    model.fit(frame[list(spec.columns)], data.binary_target(frame[spec.target], "Yes"))
+    model.fit(frame[list(spec.columns)], cleaning.binary_target(frame[spec.target], "Yes"))
     joblib.dump(model, folder / "model.joblib")
     table = schema.infer_schema(
         frame,

@@ -11,7 +11,7 @@ import shutil
 import pytest
 from fastapi.testclient import TestClient
 
-from churnops.api.app import Settings, create_app
+from churnops.serving.app import Settings, create_app
 
 
 def _client(folder, **changes) -> TestClient:
@@ -171,7 +171,7 @@ def test_tampered_model_is_refused(model_files, tmp_path):
 
 
 def test_settings_from_environment(monkeypatch):
-    from churnops.api.app import settings_from_env
+    from churnops.serving.app import settings_from_env
 
     monkeypatch.setenv("CHURNOPS_MODEL", "/m/model.joblib")
     monkeypatch.setenv("CHURNOPS_POLICY", "flag")
@@ -187,7 +187,7 @@ def test_every_prediction_is_logged_with_its_request_id(model_files, tmp_path):
     client = _client(folder, log_path=tmp_path / "log.sqlite")
     assert client.get("/model").json()["engine"] == "onnx"
     answer = client.post("/predict", json=[record, {**record, "customer_id": "c-2"}]).json()
-    from churnops.prediction_log import PredictionLog
+    from churnops.serving.prediction_log import PredictionLog
 
     logged = PredictionLog(tmp_path / "log.sqlite").read()
     assert logged["request_id"].tolist() == [answer["request_id"]] * 2
@@ -202,7 +202,7 @@ def test_rejected_requests_are_not_logged(model_files, tmp_path):
     folder, record = model_files
     client = _client(folder, log_path=tmp_path / "log.sqlite")
     assert client.post("/predict", json={**record, "tenure": -1}).status_code == 422
-    from churnops.prediction_log import PredictionLog
+    from churnops.serving.prediction_log import PredictionLog
 
     assert PredictionLog(tmp_path / "log.sqlite").count() == 0
 
@@ -238,7 +238,7 @@ def test_malformed_feedback_is_422_naming_the_field(client, body, field):
 
 
 def test_settings_from_params_then_environment(monkeypatch, tmp_path):
-    from churnops.api.app import settings_from_env
+    from churnops.serving.app import settings_from_env
 
     params = tmp_path / "params.yaml"
     params.write_text("serve:\n  max_batch: 3\n  log_path: x/log.sqlite\n  policy: flag\n")

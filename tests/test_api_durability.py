@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from churnops.prediction_log import PredictionLog
+from churnops.serving.prediction_log import PredictionLog
 
 
 def _free_port() -> int:

@@ -16,7 +16,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from churnops.api.app import Settings, create_app
+from churnops.serving.app import Settings, create_app
 
 pytestmark = pytest.mark.slow
 

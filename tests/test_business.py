@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from churnops import business
+from churnops.modeling import business
 from churnops.params import ParamsError
 
 ECON = business.Economics(offer_cost=10, retained_value=100, offer_success_rate=0.5)  # +40 / -10

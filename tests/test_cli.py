@@ -54,7 +54,7 @@ def test_summary_without_dvc_yaml_fails_clearly(tmp_path, capsys):
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_log_export_writes_the_monitor_batch(model_files, tmp_path, capsys, suffix):
-    from churnops.prediction_log import Prediction, PredictionLog
+    from churnops.serving.prediction_log import Prediction, PredictionLog
 
     folder, record = model_files
     features = {k: v for k, v in record.items() if k != "customer_id"}
@@ -79,7 +79,7 @@ def test_log_export_writes_the_monitor_batch(model_files, tmp_path, capsys, suff
 
 
 def test_log_export_keeps_the_current_model_and_never_overwrites(model_files, tmp_path, capsys):
-    from churnops.prediction_log import Prediction, PredictionLog
+    from churnops.serving.prediction_log import Prediction, PredictionLog
 
     folder, record = model_files
     features = {k: v for k, v in record.items() if k != "customer_id"}

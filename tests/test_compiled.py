@@ -10,8 +10,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from churnops import compiled
-from churnops.features import build_featurizer
+from churnops.modeling.features import build_featurizer
+from churnops.serving import compiled
 
 COLUMNS = {"months": "numeric", "bill": "numeric", "plan": "categorical", "tv": "categorical"}
 SETTINGS = {

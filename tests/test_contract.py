@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops.contract import ID_ALIAS, SHOWN, Contract, shown
+from churnops.data.contract import ID_ALIAS, SHOWN, Contract, shown
 
 SCHEMA = {
     "features": {

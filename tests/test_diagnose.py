@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from churnops import diagnose
+from churnops.modeling import diagnose
 from churnops.params import ParamsError
 
 RULES = {"high_variance_gap": 0.1, "high_bias_below": 0.7}

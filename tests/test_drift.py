@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops import drift
+from churnops.monitoring import drift
 
 MIN_EFFECT = {"numeric": 0.1, "categorical": 0.1}
 

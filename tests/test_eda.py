@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops import eda
+from churnops.data import eda
 
 
 def test_top_k_pools_the_rest_so_ids_never_get_one_bar_per_row():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from churnops import evaluate
+from churnops.modeling import evaluate
 from churnops.params import ParamsError
 
 Y = np.array([0, 0, 1, 1, 0, 1])

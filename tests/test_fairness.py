@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops import fairness
+from churnops.modeling import fairness
 
 LIMITS = {"max_demographic_parity_difference": 0.1, "max_equalized_odds_difference": 0.1}
 

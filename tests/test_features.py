@@ -2,7 +2,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops.features import FeatureRecipes, build_featurizer, check_recipes, feature_frame
+from churnops.modeling.features import (
+    FeatureRecipes,
+    build_featurizer,
+    check_recipes,
+    feature_frame,
+)
 from churnops.params import ParamsError
 
 COLUMNS = {

@@ -5,8 +5,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
-from churnops import importance, train
-from churnops.features import build_featurizer
+from churnops.modeling import importance, train
+from churnops.modeling.features import build_featurizer
 
 COLUMNS = {"months": "numeric", "plan": "categorical", "noise": "numeric"}
 SETTINGS = {

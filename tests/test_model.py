@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from churnops import data, train
-from churnops.features import build_featurizer
+from churnops.data import cleaning
+from churnops.modeling import train
+from churnops.modeling.features import build_featurizer
 from churnops.params import load_params
 from tests.conftest import ROOT
 
@@ -17,17 +18,19 @@ def fitted(request):
     from tests.conftest import TELCO
 
     params = load_params(ROOT / "params.yaml")
-    spec = data.DataSpec.from_params(params)
+    spec = cleaning.DataSpec.from_params(params)
     raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False, na_values=[""])
-    frame, _ = data.clean(raw, spec)
-    train_rows, _ = data.split(frame, spec.target, test_size=0.2, seed=42)
+    frame, _ = cleaning.clean(raw, spec)
+    train_rows, _ = cleaning.split(frame, spec.target, test_size=0.2, seed=42)
     # Hold out part of the training split: these tests never touch the test split.
-    fit_rows, check_rows = data.split(train_rows, spec.target, test_size=0.3, seed=0)
+    fit_rows, check_rows = cleaning.split(train_rows, spec.target, test_size=0.3, seed=0)
     featurizer = build_featurizer(spec.columns, params["featurize"])
     estimator = train.build_estimator("logistic_regression", params["train"]["candidates"], 42)
     model = train.make_pipeline(featurizer, estimator)
     features = list(spec.columns)
-    model.fit(fit_rows[features], data.binary_target(fit_rows[spec.target], spec.positive_label))
+    model.fit(
+        fit_rows[features], cleaning.binary_target(fit_rows[spec.target], spec.positive_label)
+    )
     return model, spec, features, check_rows
 
 
@@ -37,7 +40,7 @@ def _proba(model, rows):
 
 def test_ranks_held_out_customers_well(fitted):
     model, spec, features, rows = fitted
-    y = data.binary_target(rows[spec.target], spec.positive_label)
+    y = cleaning.binary_target(rows[spec.target], spec.positive_label)
     assert roc_auc_score(y, _proba(model, rows[features])) > 0.8
 
 

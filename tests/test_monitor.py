@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops import monitor
+from churnops.data.schema import DataError
+from churnops.monitoring import monitor
 from churnops.params import ParamsError
-from churnops.schema import DataError
 
 SCHEMA = {
     "features": {

@@ -227,7 +227,7 @@ def test_served_predictions_run_through_the_monitor_stage(telco_repo, tmp_path):
     from fastapi.testclient import TestClient
 
     from churnops import cli
-    from churnops.api.app import Settings, create_app
+    from churnops.serving.app import Settings, create_app
 
     repo = telco_repo
     run(repo, "git", "checkout", "--", ".")

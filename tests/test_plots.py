@@ -1,6 +1,7 @@
 import pandas as pd
 
-from churnops import evaluate, plots
+from churnops.modeling import evaluate
+from churnops.reporting import plots
 from tests.test_evaluate import P, Y
 
 

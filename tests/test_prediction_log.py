@@ -8,8 +8,9 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from churnops import monitor, prediction_log
-from churnops.prediction_log import LogFileError, LogReader, Prediction, PredictionLog
+from churnops.monitoring import monitor
+from churnops.serving import prediction_log
+from churnops.serving.prediction_log import LogFileError, LogReader, Prediction, PredictionLog
 
 SCHEMA = {
     "features": {

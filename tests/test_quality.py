@@ -1,4 +1,4 @@
-from churnops import data, quality
+from churnops.data import cleaning, quality
 
 
 def test_quality_report_counts(raw, spec):
@@ -6,8 +6,8 @@ def test_quality_report_counts(raw, spec):
     raw.loc[5, ["plan", "months", "bill", "region", "churned"]] = raw.loc[
         4, ["plan", "months", "bill", "region", "churned"]
     ].to_numpy()
-    frame, cleaning = data.clean(raw, spec)
-    report = quality.quality_report(frame, spec, cleaning)
+    frame, cleaned = cleaning.clean(raw, spec)
+    report = quality.quality_report(frame, spec, cleaned)
     assert report["rows"] == 20
     assert report["duplicate_rows"] == 1
     assert report["missing"] == {"total": 1, "by_column": {"bill": 1}}
@@ -18,8 +18,8 @@ def test_quality_report_counts(raw, spec):
 
 
 def test_quality_markdown_has_the_guide_sections(raw, spec):
-    frame, cleaning = data.clean(raw, spec)
-    text = quality.quality_markdown(quality.quality_report(frame, spec, cleaning), title="toy")
+    frame, cleaned = cleaning.clean(raw, spec)
+    text = quality.quality_markdown(quality.quality_report(frame, spec, cleaned), title="toy")
     for section in (
         "# Data quality: toy",
         "## Shape",

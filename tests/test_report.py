@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from churnops import model_card, pages, report
+from churnops.reporting import model_card, pages, report
 from tests.test_pipeline import _read
 
 CHROMIUM_FLAGS = [

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops.schema import (
+from churnops.data.schema import (
     DataError,
     as_categorical_text,
     check_column_spec,

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops import simulate
+from churnops.monitoring import simulate
 from churnops.params import ParamsError
 
 LABELS = ["No", "Yes"]

@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from churnops.schema import DataError
+from churnops.data.schema import DataError
 from churnops.stage import run
 
 

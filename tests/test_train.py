@@ -5,7 +5,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.linear_model import LogisticRegression
 
-from churnops import train
+from churnops.modeling import train
 from churnops.params import ParamsError
 
 CANDIDATES = {

@@ -148,18 +148,17 @@ def main(argv: list[str] | None = None) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from churnops import batch
-    from churnops.api import serving
-    from churnops.contract import Contract
+    from churnops.data.contract import Contract
     from churnops.files import staged_outputs
+    from churnops.serving import artifact, batch_scoring
     from churnops.stage import USER_ERRORS
 
     rejects = args.rejects or args.output.with_name(args.output.stem + ".rejects.parquet")
     try:
         if args.chunk_rows < 1:
             raise ValueError(f"--chunk-rows must be >= 1, got {args.chunk_rows}")
-        batch.check_paths(args.input, args.output, rejects, overwrite=args.overwrite)
-        model = serving.load(
+        batch_scoring.check_paths(args.input, args.output, rejects, overwrite=args.overwrite)
+        model = artifact.load(
             args.model,
             args.meta,
             args.schema,
@@ -169,15 +168,15 @@ def _predict(args: argparse.Namespace) -> int:
         )
         contract = Contract(model.schema, args.policy)
         with tqdm(desc="scoring", unit="rows", disable=None) as bar, staged_outputs() as out:
-            counts = batch.score(
-                batch.read_chunks(args.input, args.chunk_rows),
+            counts = batch_scoring.score(
+                batch_scoring.read_chunks(args.input, args.chunk_rows),
                 model,
                 contract,
                 output=out.path(args.output),
                 rejects=out.path(rejects),
                 progress=bar.update,
             )
-    except (*USER_ERRORS, serving.ModelIntegrityError, ValueError, OSError) as exc:
+    except (*USER_ERRORS, artifact.ModelIntegrityError, ValueError, OSError) as exc:
         print(f"churnops predict: error: {exc}", file=sys.stderr)
         return 2
     print(
@@ -196,9 +195,9 @@ def _export_log(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
     from tqdm import tqdm
 
-    from churnops import prediction_log
     from churnops.files import read_json, staged_outputs
     from churnops.params import ParamsError, load_params
+    from churnops.serving import prediction_log
 
     try:
         log_path = args.log
@@ -228,7 +227,7 @@ def _export_log(args: argparse.Namespace) -> int:
                 path = out.path(args.out)
                 writer = pq.ParquetWriter(path, columns) if args.out.suffix == ".parquet" else None
                 try:
-                    for i, batch in enumerate(
+                    for i, part in enumerate(
                         reader.export(
                             schema,
                             positive_label=positive,
@@ -240,13 +239,13 @@ def _export_log(args: argparse.Namespace) -> int:
                     ):
                         if writer is not None:
                             writer.write_table(
-                                pa.Table.from_pandas(batch, schema=columns, preserve_index=False)
+                                pa.Table.from_pandas(part, schema=columns, preserve_index=False)
                             )
                         else:
-                            batch.to_csv(path, mode="a", header=i == 0, index=False)
-                        rows += len(batch)
-                        known += int(batch[target].notna().sum()) if target else 0
-                        bar.update(len(batch))
+                            part.to_csv(path, mode="a", header=i == 0, index=False)
+                        rows += len(part)
+                        known += int(part[target].notna().sum()) if target else 0
+                        bar.update(len(part))
                 finally:
                     if writer is not None:
                         writer.close()
@@ -273,7 +272,7 @@ def _export_log(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from churnops.api.app import ENV
+    from churnops.serving.app import ENV
 
     # the workers build the app from the environment (uvicorn's factory), so pass options there
     for option, field in (
@@ -288,7 +287,7 @@ def _serve(args: argparse.Namespace) -> int:
         if getattr(args, option):
             os.environ[ENV[field]] = str(getattr(args, option))
     uvicorn.run(
-        "churnops.api.app:app_from_env",
+        "churnops.serving.app:app_from_env",
         factory=True,
         host=args.host,
         port=args.port,

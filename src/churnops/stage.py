@@ -7,9 +7,9 @@ import sys
 import time
 from collections.abc import Callable
 
+from churnops.data.schema import DataError
 from churnops.files import InputFileError
 from churnops.params import ParamsError
-from churnops.schema import DataError
 
 # Errors a user can fix (bad data, bad params, bad file): one clear line, no traceback.
 USER_ERRORS = (DataError, InputFileError, ParamsError)

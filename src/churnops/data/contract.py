@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churnops.schema import (
+from churnops.data.schema import (
     NOT_FINITE,
     NUMBER,
     DataError,

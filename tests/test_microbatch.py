@@ -10,13 +10,13 @@ import time
 import numpy as np
 import pytest
 
-from churnops.api import serving
-from churnops.api.batching import MicroBatcher, ScoreError
-from churnops.prediction_log import PredictionLog
+from churnops.serving import artifact
+from churnops.serving.microbatch import MicroBatcher, ScoreError
+from churnops.serving.prediction_log import PredictionLog
 
 
 def _model(folder, engine="auto"):
-    return serving.load(
+    return artifact.load(
         folder / "model.joblib",
         folder / "meta.json",
         folder / "schema.json",

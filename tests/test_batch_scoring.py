@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops import batch, cli
-from churnops.api import serving
-from churnops.contract import Contract
+from churnops import cli
+from churnops.data.contract import Contract
+from churnops.serving import artifact, batch_scoring
 
 
 def _input(model_files, tmp_path, kind):
@@ -36,12 +36,12 @@ def test_score_writes_predictions_and_rejects_whatever_the_chunk_size(
     kind,
 ):
     folder, rows, path = _input(model_files, tmp_path, kind)
-    model = serving.load(folder / "model.joblib", folder / "meta.json", folder / "schema.json")
+    model = artifact.load(folder / "model.joblib", folder / "meta.json", folder / "schema.json")
     results = []
     for chunk in (4, 1000):
         out, rej = tmp_path / f"out{chunk}.parquet", tmp_path / f"rej{chunk}.parquet"
-        counts = batch.score(
-            batch.read_chunks(path, chunk),
+        counts = batch_scoring.score(
+            batch_scoring.read_chunks(path, chunk),
             model,
             Contract(model.schema, "reject"),
             output=out,
@@ -82,7 +82,7 @@ def test_cli_predict_end_to_end_and_errors(model_files, tmp_path, capsys):
 
 def test_a_non_finite_score_is_a_reject_never_a_nan_probability(model_files, tmp_path):
     folder, record = model_files
-    model = serving.load(folder / "model.joblib", folder / "meta.json", folder / "schema.json")
+    model = artifact.load(folder / "model.joblib", folder / "meta.json", folder / "schema.json")
     schema = json.loads((folder / "schema.json").read_text())
     for info in schema["features"].values():  # a contract that lets absurd numbers through
         if info["kind"] == "numeric":
@@ -93,26 +93,34 @@ def test_a_non_finite_score_is_a_reject_never_a_nan_probability(model_files, tmp
     path = tmp_path / "in.parquet"
     rows.to_parquet(path, index=False)
     out, rej = tmp_path / "out.parquet", tmp_path / "rej.parquet"
-    counts = batch.score(
-        batch.read_chunks(path, 10), model, Contract(schema, "flag"), output=out, rejects=rej
+    counts = batch_scoring.score(
+        batch_scoring.read_chunks(path, 10),
+        model,
+        Contract(schema, "flag"),
+        output=out,
+        rejects=rej,
     )
     assert counts["scored"] == 2
     assert counts["rejected"] == 1
     scored = pd.read_parquet(out)
     assert np.isfinite(scored["probability"]).all()
-    assert pd.read_parquet(rej)["reason"].tolist() == [batch.NOT_FINITE_SCORE]
+    assert pd.read_parquet(rej)["reason"].tolist() == [batch_scoring.NOT_FINITE_SCORE]
 
 
 def test_flagged_rows_carry_their_warnings(model_files, tmp_path):
     folder, record = model_files
-    model = serving.load(folder / "model.joblib", folder / "meta.json", folder / "schema.json")
+    model = artifact.load(folder / "model.joblib", folder / "meta.json", folder / "schema.json")
     rows = pd.DataFrame([record] * 2)
     rows["Contract"] = ["Lifetime", record["Contract"]]
     path = tmp_path / "in.csv"
     rows.to_csv(path, index=False)
     out, rej = tmp_path / "out.parquet", tmp_path / "rej.parquet"
-    counts = batch.score(
-        batch.read_chunks(path, 10), model, Contract(model.schema, "flag"), output=out, rejects=rej
+    counts = batch_scoring.score(
+        batch_scoring.read_chunks(path, 10),
+        model,
+        Contract(model.schema, "flag"),
+        output=out,
+        rejects=rej,
     )
     assert counts == {"rows": 2, "scored": 2, "rejected": 0, "flagged": 1}
     warnings = pd.read_parquet(out)["warnings"].tolist()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from churnops.data import DataSpec
+from churnops.data.cleaning import DataSpec
 
 _SAMPLES = 5
 

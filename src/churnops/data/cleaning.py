@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from churnops.schema import (
+from churnops.data.schema import (
     DataError,
     as_categorical_text,
     check_column_spec,

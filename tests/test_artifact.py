@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops.api import serving
+from churnops.serving import artifact
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def folder(model_files, tmp_path):
 
 
 def _load(folder, **options):
-    return serving.load(
+    return artifact.load(
         folder / "model.joblib",
         folder / "meta.json",
         folder / "schema.json",
@@ -53,7 +53,7 @@ def test_compiled_model_of_another_model_falls_back_with_the_reason(folder, capl
     assert loaded.engine == "sklearn"
     assert "was made from model 000000000000" in loaded.engine_note
     assert "scoring with scikit-learn" in caplog.text
-    with pytest.raises(serving.ModelIntegrityError, match="engine onnx was asked for"):
+    with pytest.raises(artifact.ModelIntegrityError, match="engine onnx was asked for"):
         _load(folder, engine="onnx")
 
 
@@ -74,7 +74,7 @@ def test_missing_compiled_folder_falls_back(folder):
 def test_modified_onnx_file_is_refused(folder):
     with open(folder / "compiled" / "model.onnx", "ab") as handle:
         handle.write(b"x")
-    with pytest.raises(serving.ModelIntegrityError, match="modified compiled model"):
+    with pytest.raises(artifact.ModelIntegrityError, match="modified compiled model"):
         _load(folder)
 
 

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from churnops import compiled as compiled_model
-from churnops.compiled import CompiledModel, CompileError
 from churnops.files import file_digest, read_json
+from churnops.serving import compiled as compiled_model
+from churnops.serving.compiled import CompiledModel, CompileError
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, PolynomialFeatures, StandardScaler
 
-from churnops.features import FeatureRecipes, missing
+from churnops.modeling.features import FeatureRecipes, missing
 
 OPSET = {"": 17, "ai.onnx.ml": 3}
 GRAPH_NAME = "churnops"

@@ -12,12 +12,12 @@ import pandas as pd
 from scipy import stats
 from sklearn import metrics
 
-from churnops import drift
-from churnops.contract import Contract
-from churnops.data import binary_target
-from churnops.features import pipeline_recipes, recipe_inputs, recipe_kinds
+from churnops.data.cleaning import binary_target
+from churnops.data.contract import Contract
+from churnops.data.schema import DataError, category_text, coerce_numeric
+from churnops.modeling.features import pipeline_recipes, recipe_inputs, recipe_kinds
+from churnops.monitoring import drift
 from churnops.params import ParamsError
-from churnops.schema import DataError, category_text, coerce_numeric
 
 LEVELS = ("info", "warning", "critical")
 OPS = {

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from churnops import pages
+from churnops.reporting import pages
 
 SECTIONS = (
     ("Overview", "overview"),

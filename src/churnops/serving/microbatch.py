@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from churnops.api.serving import LoadedModel
-from churnops.prediction_log import Prediction, PredictionLog
+from churnops.serving.artifact import LoadedModel
+from churnops.serving.prediction_log import Prediction, PredictionLog
 
 
 class ScoreError(ValueError):

@@ -14,8 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from churnops.contract import Contract
-from churnops.schema import DataError
+from churnops.data.contract import Contract
+from churnops.data.schema import DataError
 
 SCHEMAS = {
     "out": pa.schema(

@@ -23,12 +23,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from churnops import prediction_log
-from churnops.api import schemas, serving
-from churnops.api.batching import MicroBatcher, ScoreError
-from churnops.contract import Contract, shown
+from churnops.data.contract import Contract, shown
 from churnops.files import read_json
 from churnops.params import load_params
+from churnops.serving import artifact, prediction_log, schemas
+from churnops.serving.microbatch import MicroBatcher, ScoreError
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.model, app.state.log, app.state.not_ready = None, None, None
     try:
-        app.state.model = serving.load(
+        app.state.model = artifact.load(
             settings.model_path,
             settings.meta_path,
             settings.schema_path,
@@ -202,11 +201,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.log_path, synchronous=settings.log_sync
         )
         app.state.batcher = MicroBatcher(app.state.model, app.state.log)
-    except (serving.ModelIntegrityError, OSError, ValueError, sqlite3.Error) as exc:
+    except (artifact.ModelIntegrityError, OSError, ValueError, sqlite3.Error) as exc:
         log.error("not ready: %s", exc)
         app.state.model, app.state.not_ready = None, public(str(exc))
 
-    async def model() -> serving.LoadedModel:
+    async def model() -> artifact.LoadedModel:
         if app.state.model is None:
             raise ServiceError(503, "model not ready", app.state.not_ready)
         return app.state.model
@@ -243,7 +242,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "alive"}
 
     @app.get("/ready", responses=schemas.error_responses(503))
-    async def ready(loaded: Annotated[serving.LoadedModel, Depends(model)]) -> dict:
+    async def ready(loaded: Annotated[artifact.LoadedModel, Depends(model)]) -> dict:
         """The model is loaded and its sha256 verified, and the prediction log takes a write."""
         try:
             app.state.log.probe()
@@ -253,7 +252,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ready", "model_version": loaded.version, "engine": loaded.engine}
 
     @app.get("/model", responses=schemas.error_responses(503))
-    async def describe(loaded: Annotated[serving.LoadedModel, Depends(model)]) -> dict:
+    async def describe(loaded: Annotated[artifact.LoadedModel, Depends(model)]) -> dict:
         """Version, hashes, CV score, decision threshold and input schema of the served model."""
         meta = loaded.meta
         return {
@@ -386,7 +385,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     async def feedback(
         outcome: schemas.Feedback,
-        loaded: Annotated[serving.LoadedModel, Depends(model)],
+        loaded: Annotated[artifact.LoadedModel, Depends(model)],
     ) -> dict:
         """Record an observed outcome (churned or not) for a request id or a customer id. An
         outcome may be sent again (a correction): the latest one wins, and `outcomes` counts

@@ -4,13 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops import data
-from churnops.data import DataSpec
-from churnops.schema import DataError
+from churnops.data import cleaning
+from churnops.data.cleaning import DataSpec
+from churnops.data.schema import DataError
 
 
 def test_clean_orders_columns_coerces_and_reports(raw, spec):
-    frame, report = data.clean(raw, spec)
+    frame, report = cleaning.clean(raw, spec)
     assert list(frame.columns) == ["cid", "plan", "months", "bill", "region", "churned"]
     assert frame["bill"].dtype == np.float64
     assert frame["bill"].isna().sum() == 1
@@ -19,7 +19,7 @@ def test_clean_orders_columns_coerces_and_reports(raw, spec):
 
 def test_clean_is_lenient_about_extra_columns_when_not_strict(raw, spec):
     loose = dataclasses.replace(spec, strict=False)
-    frame, _ = data.clean(raw.assign(extra=1), loose)
+    frame, _ = cleaning.clean(raw.assign(extra=1), loose)
     assert "extra" not in frame
 
 
@@ -43,7 +43,7 @@ def test_clean_is_lenient_about_extra_columns_when_not_strict(raw, spec):
 )
 def test_clean_rejects_bad_input_naming_the_column(raw, spec, mutate, message):
     with pytest.raises(DataError, match=message):
-        data.clean(mutate(raw), spec)
+        cleaning.clean(mutate(raw), spec)
 
 
 def test_spec_validation():
@@ -62,15 +62,15 @@ def test_spec_validation():
 
 def test_target_labels_compare_as_text():
     spec = DataSpec("y", 1, 0, None, {"a": "numeric"})
-    checked = data.check_target(pd.Series([0, 1, 1], name="y"), spec)
+    checked = cleaning.check_target(pd.Series([0, 1, 1], name="y"), spec)
     assert checked.tolist() == ["0", "1", "1"]
-    assert data.binary_target(checked, 1).tolist() == [0, 1, 1]
+    assert cleaning.binary_target(checked, 1).tolist() == [0, 1, 1]
 
 
 def test_split_is_stratified_and_seeded(raw, spec):
-    frame, _ = data.clean(raw, spec)
-    train, test = data.split(frame, "churned", test_size=0.25, seed=7)
-    again, _ = data.split(frame, "churned", test_size=0.25, seed=7)
+    frame, _ = cleaning.clean(raw, spec)
+    train, test = cleaning.split(frame, "churned", test_size=0.25, seed=7)
+    again, _ = cleaning.split(frame, "churned", test_size=0.25, seed=7)
     assert len(test) == 5
     assert len(train) == 15
     assert (test["churned"] == "yes").sum() == 2
@@ -79,15 +79,15 @@ def test_split_is_stratified_and_seeded(raw, spec):
 
 @pytest.mark.parametrize("size", [0, 1, -0.1, 1.5])
 def test_split_rejects_bad_test_size(raw, spec, size):
-    frame, _ = data.clean(raw, spec)
+    frame, _ = cleaning.clean(raw, spec)
     with pytest.raises(DataError, match=f"test_size must be in \\(0, 1\\), got {size}"):
-        data.split(frame, "churned", test_size=size, seed=0)
+        cleaning.split(frame, "churned", test_size=size, seed=0)
 
 
 def test_split_needs_two_rows_per_class():
     frame = pd.DataFrame({"y": ["a", "b", "b", "b"]})
     with pytest.raises(DataError, match="has a class with 1 row"):
-        data.split(frame, "y", test_size=0.5, seed=0)
+        cleaning.split(frame, "y", test_size=0.5, seed=0)
 
 
 def test_telco_cleans_with_its_eleven_blank_total_charges(telco):
@@ -95,7 +95,7 @@ def test_telco_cleans_with_its_eleven_blank_total_charges(telco):
     from tests.conftest import ROOT
 
     spec = DataSpec.from_params(load_params(ROOT / "params.yaml"))
-    frame, report = data.clean(telco, spec)
+    frame, report = cleaning.clean(telco, spec)
     assert frame.shape == (7043, 21)
     assert report["coerced_to_missing"]["TotalCharges"] == {
         "blank": 11,

@@ -1,1 +1,0 @@
-"""The prediction service: FastAPI app, request models generated from the training schema."""

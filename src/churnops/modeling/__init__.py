@@ -1,0 +1,2 @@
+"""Modelling: features, candidates and selection, evaluation, business value, fairness,
+importance."""

@@ -1,0 +1,1 @@
+"""Reporting: the model card, the lifecycle page, figures."""
