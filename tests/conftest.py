@@ -57,11 +57,20 @@ def telco() -> pd.DataFrame:
     return pd.read_csv(TELCO, dtype=str, keep_default_na=False, na_values=[""])
 
 
+@pytest.fixture
+def telco_repo(telco_repo_built, tmp_path):
+    """A copy of the built repository of its own for each test (git history, DVC cache and
+    workspace), so tests that run experiments cannot change what another test sees."""
+    import shutil
+
+    return Path(shutil.copytree(telco_repo_built, tmp_path / "repo", symlinks=True))
+
+
 @pytest.fixture(scope="session")
-def telco_repo(tmp_path_factory):
+def telco_repo_built(tmp_path_factory):
     """A temporary git + DVC repository in which `dvc repro` has run on a stratified 600-row
-    sample of Telco with small grids, and the results are committed (shared by the end-to-end
-    and report tests: the pipeline runs once per session)."""
+    sample of Telco with small grids, and the results are committed (the pipeline runs once per
+    test process; tests get copies through `telco_repo`)."""
     from tests.pipeline_repo import commit, make_repo, project_params, run, small_training
 
     raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False)

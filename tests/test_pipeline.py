@@ -117,9 +117,6 @@ def test_experiment_then_metrics_diff(telco_repo):
 
 
 def test_drift_scenario_experiment_shows_in_metrics_diff(telco_repo):
-    # back to the committed state (an earlier test ran an experiment in the workspace)
-    run(telco_repo, "git", "checkout", "--", ".")
-    run(telco_repo, "dvc", "checkout", "--force")
     quiet = _read(telco_repo, "reports/monitor/metrics.json")
     assert quiet["drifted_columns"] == 0
     assert quiet["alerts"]["warning"] == 0
@@ -230,8 +227,6 @@ def test_served_predictions_run_through_the_monitor_stage(telco_repo, tmp_path):
     from churnops.serving.app import Settings, create_app
 
     repo = telco_repo
-    run(repo, "git", "checkout", "--", ".")
-    run(repo, "dvc", "checkout", "--force")
     settings = Settings(
         model_path=repo / "models/model.joblib",
         meta_path=repo / "models/model_meta.json",
@@ -279,14 +274,10 @@ def test_served_predictions_run_through_the_monitor_stage(telco_repo, tmp_path):
     assert len(batch) == len(rows)
     assert batch["Churn"].tolist() == rows["Churn"].tolist()
 
-    try:
-        run(repo, "dvc", "exp", "run", "-S", "monitor.current_path=data/production/batch.parquet")
-        monitored = _read(repo, "reports/monitor/metrics.json")
-        expected_auc = _read(repo, "reports/evaluate/metrics.json")["roc_auc"]
-        observed = _read(repo, "reports/monitor/alerts.json")["observed"]
-    finally:  # leave the committed state for the tests that follow
-        run(repo, "git", "checkout", "--", ".")
-        run(repo, "dvc", "checkout", "--force")
+    run(repo, "dvc", "exp", "run", "-S", "monitor.current_path=data/production/batch.parquet")
+    monitored = _read(repo, "reports/monitor/metrics.json")
+    expected_auc = _read(repo, "reports/evaluate/metrics.json")["roc_auc"]
+    observed = _read(repo, "reports/monitor/alerts.json")["observed"]
     assert monitored["rows"] == len(rows)
     assert monitored["labelled"] is True
     # the served probabilities are the evaluated pipeline's: same ROC-AUC on the same rows
