@@ -11,8 +11,9 @@ from pathlib import Path
 
 import joblib
 
+from churnops.config import load_params
 from churnops.files import read_json, read_table, staged_outputs
-from churnops.params import ParamsError, get, get_number, load_params
+from churnops.params import ParamsError, get, get_number
 from churnops.serving import compiled
 from churnops.stage import run
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from churnops.config import load_params
 from churnops.data import cleaning, eda
 from churnops.files import read_table, staged_outputs
-from churnops.params import get_number, load_params
+from churnops.params import get_number
 from churnops.reporting import pages, plots
 from churnops.stage import run
 

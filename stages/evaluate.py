@@ -11,10 +11,11 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
+from churnops.config import load_params
 from churnops.data import cleaning
 from churnops.files import read_json, read_table, staged_outputs
 from churnops.modeling import business, diagnose, evaluate, fairness, importance
-from churnops.params import ParamsError, get, get_number, load_params
+from churnops.params import ParamsError, get, get_number
 from churnops.reporting import plots
 from churnops.stage import run
 

@@ -6,10 +6,11 @@ import argparse
 
 import joblib
 
+from churnops.config import load_params
 from churnops.data import cleaning
 from churnops.files import read_table, staged_outputs
 from churnops.modeling.features import build_featurizer, feature_frame
-from churnops.params import get, load_params
+from churnops.params import get
 from churnops.stage import run
 
 

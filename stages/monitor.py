@@ -13,10 +13,11 @@ from pathlib import Path
 import joblib
 import numpy as np
 
+from churnops.config import load_params
 from churnops.data import cleaning
 from churnops.files import read_json, read_table, staged_outputs
 from churnops.monitoring import evidently_report, monitor
-from churnops.params import ParamsError, get, get_choice, get_number, load_params
+from churnops.params import ParamsError, get, get_choice, get_number
 from churnops.stage import run
 
 log = logging.getLogger("monitor")

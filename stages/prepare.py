@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 
+from churnops.config import load_params
 from churnops.data import cleaning, quality, schema
 from churnops.files import file_digest, read_table, staged_outputs
-from churnops.params import ParamsError, get, get_number, load_params
+from churnops.params import ParamsError, get, get_number
 from churnops.stage import run
 
 log = logging.getLogger("prepare")

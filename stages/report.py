@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from churnops.config import load_params
 from churnops.files import read_json, staged_outputs
-from churnops.params import get, load_params
+from churnops.params import get
 from churnops.reporting import model_card, report
 from churnops.stage import run
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from churnops.config import load_params
 from churnops.data import cleaning
 from churnops.files import read_table, staged_outputs
 from churnops.monitoring import simulate
-from churnops.params import get, get_number, load_params
+from churnops.params import get, get_number
 from churnops.stage import run
 
 

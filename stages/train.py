@@ -13,10 +13,11 @@ import pandas as pd
 import sklearn
 from tqdm import tqdm
 
+from churnops.config import load_params
 from churnops.data import cleaning
 from churnops.files import file_digest, read_json, read_table, staged_outputs
 from churnops.modeling import business, train
-from churnops.params import get, get_number, load_params
+from churnops.params import get, get_number
 from churnops.stage import run
 
 log = logging.getLogger("train")

@@ -135,7 +135,8 @@ def test_bad_params_value_is_rejected(tmp_path, params, sample):
     params["prepare"]["test_size"] = 1.5
     result = _run_prepare(tmp_path, "raw.csv", params)
     assert result.returncode == 2
-    assert "params key 'prepare.test_size' must be in (0, 1), got 1.5" in result.stderr
+    assert "prepare.test_size: must be < 1.0, got 1.5" in result.stderr
+    assert result.stderr.count("\n") == 1  # one line
 
 
 def test_parquet_input_gives_the_same_split_as_csv(tmp_path, params, sample):
@@ -150,3 +151,28 @@ def test_parquet_input_gives_the_same_split_as_csv(tmp_path, params, sample):
     result = _run_prepare(tmp_path, "raw.parquet", params)
     assert result.returncode == 0, result.stderr
     pd.testing.assert_frame_equal(from_csv, pd.read_parquet(tmp_path / "out" / "train.parquet"))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda p: p["train"].__setitem__("candidats", p["train"].pop("candidates")),
+            "train.candidats: unknown key (did you mean 'candidates'?)",
+        ),
+        (
+            lambda p: p["evaluate"].__setitem__("threshold", 1.5),
+            "evaluate.threshold: must be < 1.0, got 1.5",
+        ),
+    ],
+    ids=["typo in a later stage's section", "impossible value in a later stage's section"],
+)
+def test_a_params_mistake_anywhere_fails_the_first_stage_in_one_line(
+    tmp_path, params, sample, change, message
+):
+    sample.to_csv(tmp_path / "raw.csv", index=False)
+    change(params)
+    result = _run_prepare(tmp_path, "raw.csv", params)
+    assert result.returncode == 2
+    assert result.stderr == f"prepare: error: params.yaml: {message}\n"
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,257 @@
+"""The shape of `params.yaml`: one pydantic model per section, checked once when a stage loads
+the file, so that a typo or an impossible value fails the first stage that runs with one line
+naming the key path and the value (`train.candidats: unknown key (did you mean 'candidates'?)`,
+`evaluate.threshold: must be < 1, got 1.5`). The values themselves live in `params.yaml` only;
+these models say what is allowed, not what to use.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from churnops.params import ParamsError
+from churnops.params import load_params as _read
+
+Fraction = Field(gt=0, lt=1)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+class Base(_Section):
+    seed: int = Field(ge=0)
+    target: str
+    positive_label: str | int
+    negative_label: str | int
+    id_column: str | None
+    n_jobs: int = Field(ge=-1)
+
+
+class Bound(_Section):
+    min: float | None = None
+    max: float | None = None
+
+
+class Prepare(_Section):
+    raw_path: str
+    sha256: str | None = Field(pattern=r"^[0-9a-f]{64}$")
+    test_size: float = Fraction
+    strict_schema: bool
+    coerce_tolerance: float = Field(ge=0, lt=1)
+    range_tolerance: float = Field(ge=0)
+    range_limit: float = Field(ge=0)
+    bounds: dict[str, Bound] | None
+    columns: dict[str, Literal["numeric", "categorical"]] = Field(min_length=1)
+
+
+class Eda(_Section):
+    top_k: int = Field(ge=1)
+    alpha: float = Fraction
+    histogram_bins: int = Field(ge=2)
+
+
+class Featurize(_Section):
+    recipes: list[dict[str, Any]]  # each recipe's keys are checked by features.check_recipes
+    polynomial_degree: int = Field(ge=1)
+    numeric_impute: Literal["median", "mean"]
+    categorical_fill: str
+    scale: Literal["standard", "minmax", "none"]
+
+
+class Candidate(_Section):
+    type: str
+    complexity: float
+    params: dict[str, Any]
+    grid: dict[str, list[Any]]
+    members: list[str] | None = None
+
+
+class Train(_Section):
+    cv_folds: int = Field(ge=2)
+    scoring: str
+    selection: Literal["one_standard_error", "best"]
+    search: Literal["grid", "random"]
+    search_iterations: int = Field(ge=1)
+    candidates: dict[str, Candidate] = Field(min_length=1)
+
+
+class LearningCurve(_Section):
+    train_sizes: list[float] = Field(min_length=1)
+    high_variance_gap: float = Field(ge=0)
+    high_bias_below: float = Field(gt=0, le=1)
+
+
+class Evaluate(_Section):
+    threshold: float = Fraction
+    bootstrap_samples: int = Field(ge=1)
+    confidence: float = Fraction
+    calibration_bins: int = Field(ge=2)
+    permutation_repeats: int = Field(ge=1)
+    learning_curve: LearningCurve
+
+
+class Simulate(_Section):
+    model_config = ConfigDict(extra="forbid")
+    scenario: Literal[
+        "none", "price_increase", "mix_shift", "new_category", "missing_spike", "concept_drift"
+    ]
+    rows: int | None = Field(ge=1)
+    # each scenario's settings are checked by simulate.settings_for
+    price_increase: dict[str, Any]
+    mix_shift: dict[str, Any]
+    new_category: dict[str, Any]
+    missing_spike: dict[str, Any]
+    concept_drift: dict[str, Any]
+
+
+class MinEffect(_Section):
+    numeric: float = Field(ge=0)
+    categorical: float = Field(ge=0)
+
+
+class Rule(_Section):
+    name: str
+    metric: str
+    op: Literal[">", ">=", "<", "<="]
+    value: float
+    level: Literal["info", "warning", "critical"]
+
+
+class Monitor(_Section):
+    current_path: str
+    alpha: float = Fraction
+    min_effect: MinEffect
+    drift_share: float = Field(ge=0, le=1)
+    evidently_sample_rows: int = Field(ge=100)
+    latency_column: str | None
+    min_new_labels: int = Field(ge=1)
+    model_trained_on: str | None
+    as_of: str | None
+    max_age_days: int | None = Field(ge=1)
+    fail_on: Literal["none", "warning", "critical"]
+    rules: list[Rule]
+    rule_triggers: dict[str, str]
+
+
+class Thresholds(_Section):
+    start: float = Field(ge=0, le=1)
+    stop: float = Field(ge=0, le=1)
+    step: float = Fraction
+
+
+class Business(_Section):
+    offer_cost: float = Field(ge=0)
+    retained_value: float = Field(ge=0)
+    offer_success_rate: float = Field(ge=0, le=1)
+    thresholds: Thresholds
+
+
+class Fairness(_Section):
+    groups: list[str]
+    max_demographic_parity_difference: float = Field(ge=0, le=1)
+    max_equalized_odds_difference: float = Field(ge=0, le=1)
+
+
+class Serve(_Section):
+    compile: bool
+    parity_tolerance: float = Field(gt=0)
+    policy: Literal["reject", "flag"]
+    max_batch: int = Field(ge=1)
+    max_body_bytes: int = Field(ge=1)
+    log_path: str
+
+
+class Params(_Section):
+    base: Base
+    prepare: Prepare
+    eda: Eda
+    featurize: Featurize
+    train: Train
+    evaluate: Evaluate
+    simulate: Simulate
+    monitor: Monitor
+    problem: dict[str, Any] | None  # free text quoted in the model card
+    business: Business | None
+    fairness: Fairness
+    serve: Serve
+
+
+def validate(params: dict[str, Any], *, source: str = "params.yaml") -> dict[str, Any]:
+    """Check the whole params document; return it unchanged.
+
+    Raises:
+        ParamsError: one line naming the first bad key path and the value received (and how
+            many other problems there are).
+    """
+    try:
+        Params.model_validate(params)
+    except ValidationError as exc:
+        # an unknown key first; a typo also makes the key it meant look missing: one problem
+        problems = sorted(exc.errors(), key=lambda p: p["type"] != "extra_forbidden")
+        meant = {
+            (*p["loc"][:-1], hint)
+            for p in problems
+            if p["type"] == "extra_forbidden"
+            for hint in difflib.get_close_matches(
+                str(p["loc"][-1]), _model_fields([str(x) for x in p["loc"][:-1]]), n=1
+            )
+        }
+        problems = [p for p in problems if not (p["type"] == "missing" and p["loc"] in meant)]
+        first = _describe(problems[0])
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise ParamsError(f"{source}: {first}{more}") from None
+    return params
+
+
+def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
+    """Read and check a params file (see `validate`)."""
+    return validate(_read(path), source=str(path))
+
+
+def _describe(problem: dict[str, Any]) -> str:
+    loc = [str(p) for p in problem["loc"]]
+    key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in problem["loc"])[1:]
+    kind = problem["type"]
+    if kind == "extra_forbidden":
+        siblings = _model_fields(loc[:-1])
+        close = difflib.get_close_matches(loc[-1], siblings, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"{key}: unknown key{hint}"
+    if kind == "missing":
+        return f"{key}: missing"
+    message = problem["msg"]
+    for prefix in ("Input should be ", "Value error, "):
+        message = message.removeprefix(prefix)
+    message = {
+        "greater_than": f"must be > {problem.get('ctx', {}).get('gt')}",
+        "greater_than_equal": f"must be >= {problem.get('ctx', {}).get('ge')}",
+        "less_than": f"must be < {problem.get('ctx', {}).get('lt')}",
+        "less_than_equal": f"must be <= {problem.get('ctx', {}).get('le')}",
+    }.get(kind, f"must be {message}" if problem["msg"].startswith("Input should") else message)
+    return f"{key}: {message}, got {problem.get('input')!r}"
+
+
+def _model_fields(path: list[str]) -> list[str]:
+    """The allowed keys at a path of the params model (empty where the path is free-form)."""
+    model: Any = Params
+    skip = False  # the next part is a mapping's key or a list's index, not a field
+    for part in path:
+        if skip:
+            skip = False
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        options = [annotation, *getattr(annotation, "__args__", ())]
+        skip = any(getattr(o, "__origin__", None) in (dict, list) for o in options)
+        inner = [a for o in options for a in (o, *getattr(o, "__args__", ()))]
+        model = next((c for c in inner if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
