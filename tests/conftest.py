@@ -12,6 +12,8 @@ from churnops.data.cleaning import DataSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 TELCO = ROOT / "data" / "raw" / "telco_churn.csv"
+# the tests' own params (never the project's params.yaml, which users edit)
+TEST_PARAMS = Path(__file__).resolve().parent / "params.yaml"
 
 
 @pytest.fixture
@@ -99,7 +101,7 @@ def model_files(tmp_path_factory):
     from churnops.serving import compiled
 
     folder = tmp_path_factory.mktemp("model")
-    params = load_params(ROOT / "params.yaml")
+    params = load_params(TEST_PARAMS)
     spec = cleaning.DataSpec.from_params(params)
     raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False, na_values=[""]).head(800)
     frame, _ = cleaning.clean(raw, spec)

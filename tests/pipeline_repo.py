@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 
 from churnops.params import load_params
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_PARAMS
 
 PIPELINE_FILES = ("dvc.yaml", ".dvcignore", ".gitignore", "stages", "src")
 
@@ -60,7 +60,7 @@ def small_training(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def project_params() -> dict[str, Any]:
-    return load_params(ROOT / "params.yaml")
+    return load_params(TEST_PARAMS)
 
 
 def make_repo(root: Path, raw: pd.DataFrame, raw_name: str, params: dict[str, Any]) -> Path:

@@ -92,9 +92,9 @@ def test_split_needs_two_rows_per_class():
 
 def test_telco_cleans_with_its_eleven_blank_total_charges(telco):
     from churnops.params import load_params
-    from tests.conftest import ROOT
+    from tests.conftest import TEST_PARAMS
 
-    spec = DataSpec.from_params(load_params(ROOT / "params.yaml"))
+    spec = DataSpec.from_params(load_params(TEST_PARAMS))
     frame, report = cleaning.clean(telco, spec)
     assert frame.shape == (7043, 21)
     assert report["coerced_to_missing"]["TotalCharges"] == {

@@ -8,7 +8,7 @@ from churnops.data import cleaning
 from churnops.modeling import train
 from churnops.modeling.features import build_featurizer
 from churnops.params import load_params
-from tests.conftest import ROOT
+from tests.conftest import TEST_PARAMS
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def fitted(request):
 
     from tests.conftest import TELCO
 
-    params = load_params(ROOT / "params.yaml")
+    params = load_params(TEST_PARAMS)
     spec = cleaning.DataSpec.from_params(params)
     raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False, na_values=[""])
     frame, _ = cleaning.clean(raw, spec)

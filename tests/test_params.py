@@ -56,9 +56,9 @@ def test_load_params_errors(tmp_path):
 
 
 def test_project_params_load():
-    from tests.conftest import ROOT
+    from tests.conftest import TEST_PARAMS
 
-    params = load_params(ROOT / "params.yaml")
+    params = load_params(TEST_PARAMS)
     assert set(params) >= {"base", "prepare", "featurize", "train", "evaluate"}
 
 

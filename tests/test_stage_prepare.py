@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import ROOT, TELCO
+from tests.conftest import ROOT, TELCO, TEST_PARAMS
 
 OUTPUTS = ("train.parquet", "test.parquet", "schema.json", "quality.json", "quality.md")
 
@@ -48,7 +48,7 @@ def _run_prepare(workdir: Path, raw_name: str, params: dict) -> subprocess.Compl
 
 @pytest.fixture
 def params() -> dict:
-    loaded = yaml.safe_load((ROOT / "params.yaml").read_text())
+    loaded = yaml.safe_load((TEST_PARAMS).read_text())
     loaded["prepare"]["sha256"] = None
     return loaded
 
