@@ -57,6 +57,7 @@ class Monitor:
             "drift_share": settings["drift_share"],
             # the served decision threshold, as the monitor stage judges it
             "threshold": read_json(ROOT / "models/model_meta.json")["decision_threshold"]["value"],
+            "confidence": self.params["evaluate"]["confidence"],
             "reference_metrics": {
                 "accuracy": at_served["classes"]["accuracy"],
                 "precision": at_served["classes"][positive]["precision"],

@@ -88,6 +88,7 @@ def main() -> None:
         drift_share=drift_share,
         threshold=served,
         reference_metrics=served_reference,
+        confidence=get_number(params, "evaluate.confidence", low=0, high=1),
         beside=(
             other_threshold,
             {k: evaluation[k] for k in ("accuracy", "precision", "recall", "roc_auc")},

@@ -21,7 +21,7 @@ SCHEMA = {
     "contract": {"coerce_tolerance": 0.3, "range_tolerance": 0.1, "range_limit": 10},
 }
 RULES = [
-    {"name": "acc", "metric": "accuracy_upper_95", "op": "<", "value": 0.8, "level": "critical"},
+    {"name": "acc", "metric": "accuracy_upper", "op": "<", "value": 0.8, "level": "critical"},
     {"name": "range", "metric": "out_of_range_share", "op": ">", "value": 0.05, "level": "warning"},
     {
         "name": "unseen",
@@ -31,7 +31,7 @@ RULES = [
         "level": "warning",
     },
     {"name": "latency", "metric": "latency_p99_ms", "op": ">", "value": 100, "level": "warning"},
-    {"name": "drift", "metric": "drift_min_p_value", "op": "<", "value": 0.05, "level": "info"},
+    {"name": "drift", "metric": "drifted_features", "op": ">", "value": 0, "level": "info"},
 ]
 
 
@@ -79,8 +79,8 @@ def test_batch_quality_against_the_schema():
 
 
 def test_wilson_upper_bound():
-    assert monitor.wilson_upper(80, 100) == pytest.approx(0.86663, abs=1e-4)  # by hand
-    assert monitor.wilson_upper(0, 0) == 1.0
+    assert monitor.wilson_upper(80, 100, 0.95) == pytest.approx(0.86663, abs=1e-4)  # by hand
+    assert monitor.wilson_upper(0, 0, 0.95) == 1.0
 
 
 def _observed(**values):
@@ -90,11 +90,11 @@ def _observed(**values):
 @pytest.mark.parametrize(
     ("observed", "fired"),
     [
-        ({"accuracy_upper_95": 0.79}, ["acc"]),
-        ({"accuracy_upper_95": 0.80}, []),  # strictly below
+        ({"accuracy_upper": 0.79}, ["acc"]),
+        ({"accuracy_upper": 0.80}, []),  # strictly below
         ({"out_of_range_share": 0.06, "unseen_category_share": 0.0}, ["range"]),
-        ({"latency_p99_ms": 120.0, "drift_min_p_value": 0.01}, ["latency", "drift"]),
-        ({"drift_min_p_value": 1.0}, []),
+        ({"latency_p99_ms": 120.0, "drifted_features": 2}, ["latency", "drift"]),
+        ({"drifted_features": 0}, []),
     ],
 )
 def test_alert_rule_table(observed, fired):
@@ -107,10 +107,10 @@ def test_alert_rule_table(observed, fired):
 
 
 def test_alert_level_is_the_highest_fired():
-    out = monitor.alerts(RULES, _observed(accuracy_upper_95=0.5, drift_min_p_value=0.0))
+    out = monitor.alerts(RULES, _observed(accuracy_upper=0.5, drifted_features=1))
     assert out["level"] == "critical"
     assert out["counts"] == {"info": 1, "warning": 0, "critical": 1}
-    assert monitor.alerts(RULES, _observed(drift_min_p_value=1.0))["level"] is None
+    assert monitor.alerts(RULES, _observed(drifted_features=0))["level"] is None
 
 
 @pytest.mark.parametrize(
@@ -139,8 +139,8 @@ TRIGGERS = {"acc": "performance_degradation", "drift": "data_drift"}
     ("observed", "labelled", "age", "expected"),
     [
         ({}, 0, None, {}),
-        ({"accuracy_upper_95": 0.5}, 0, None, {"performance_degradation": ["acc"]}),
-        ({"drift_min_p_value": 0.0}, 0, 10, {"data_drift": ["drift"]}),
+        ({"accuracy_upper": 0.5}, 0, None, {"performance_degradation": ["acc"]}),
+        ({"drifted_features": 1}, 0, 10, {"data_drift": ["drift"]}),
         ({}, 0, 120, {"scheduled_age": ["model is 120 days old (> 90)"]}),
         ({}, 6000, None, {"new_labelled_data": ["6000 labelled rows (>= 5000)"]}),
         ({"latency_p99_ms": 500.0}, 0, None, {}),  # an alert without a trigger
@@ -177,6 +177,7 @@ def test_assess_a_shifted_batch_end_to_end():
         "drift_share": 0.0,
         "threshold": 0.5,
         "reference_metrics": {},
+        "confidence": 0.95,
         "rules": RULES,
         "latency_p99_ms": None,
         "decision": {
@@ -230,6 +231,7 @@ def test_a_rise_lost_in_a_skewed_column_shows_in_the_derived_features(model_file
         drift_share=0.0,
         threshold=0.5,
         reference_metrics={"accuracy": 0.8},
+        confidence=0.95,
         rules=[RULES[-1] | {"level": "warning"}],
         latency_p99_ms=None,
         decision={

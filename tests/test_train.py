@@ -15,7 +15,13 @@ CANDIDATES = {
         "params": {"C": 1.0},
         "grid": {"C": [0.1, 1.0]},
     },
-    "svm": {"type": "svm", "complexity": 3, "params": {"C": 1.0}, "grid": {"C": [0.5]}},
+    "svm": {
+        "type": "svm",
+        "complexity": 3,
+        "inner_folds": 4,
+        "params": {"C": 1.0},
+        "grid": {"C": [0.5]},
+    },
     "hgb": {
         "type": "hist_gradient_boosting",
         "complexity": 5,
@@ -32,6 +38,7 @@ CANDIDATES = {
     "stack": {
         "type": "stacking",
         "complexity": 7,
+        "inner_folds": 6,
         "members": ["lr", "hgb"],
         "params": {},
         "grid": {},
@@ -92,11 +99,19 @@ def test_build_each_estimator_type_with_the_seed():
     assert built["lr"].random_state == 7
     assert isinstance(built["svm"], CalibratedClassifierCV)
     assert built["svm"].estimator.random_state == 7
+    assert built["svm"].cv.n_splits == 4  # inner_folds: the calibration's folds
     assert built["hgb"].random_state == 7
     assert isinstance(built["vote"], VotingClassifier)
     assert built["vote"].voting == "soft"
     assert [n for n, _ in built["vote"].estimators] == ["lr", "hgb"]
     assert isinstance(built["stack"], StackingClassifier)
+    assert built["stack"].cv.n_splits == 6
+
+
+def test_inner_folds_are_required_where_an_estimator_fits_folds_itself():
+    bad = {"svm": {k: v for k, v in CANDIDATES["svm"].items() if k != "inner_folds"}}
+    with pytest.raises(ParamsError, match=r"train\.candidates\.svm\.inner_folds must be"):
+        train.check_candidates(bad)
 
 
 def test_grid_keys_address_the_pipeline_step():

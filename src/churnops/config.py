@@ -69,6 +69,7 @@ class Candidate(_Section):
     params: dict[str, Any]
     grid: dict[str, list[Any]]
     members: list[str] | None = None
+    inner_folds: int | None = Field(None, ge=2)  # svm calibration, stacking: required there
 
 
 class Train(_Section):

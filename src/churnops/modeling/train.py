@@ -38,13 +38,17 @@ log = logging.getLogger(__name__)
 
 SELECTION_RULES = ("one_standard_error", "best")
 ENSEMBLES = ("soft_voting", "stacking")
+# the candidate setting for the folds an estimator fits internally: the SVM's sigmoid calibration,
+# the stacking ensemble's out-of-fold predictions
+_FOLDS = "inner_folds"
+NEEDS_FOLDS = ("svm", "stacking")
 
 
-def _svm(params: dict[str, Any], seed: int) -> BaseEstimator:
+def _svm(params: dict[str, Any], seed: int, folds: int) -> BaseEstimator:
     # SVC(probability=True) is deprecated in scikit-learn 1.9; calibrate a plain SVC instead.
-    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
+    splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return CalibratedClassifierCV(
-        SVC(random_state=seed, **params), method="sigmoid", cv=folds, ensemble=False
+        SVC(random_state=seed, **params), method="sigmoid", cv=splits, ensemble=False
     )
 
 
@@ -52,7 +56,7 @@ def _svm(params: dict[str, Any], seed: int) -> BaseEstimator:
 ESTIMATORS: dict[str, tuple[Callable[[dict[str, Any], int], BaseEstimator], str]] = {
     "logistic_regression": (lambda p, s: LogisticRegression(random_state=s, **p), ""),
     "knn": (lambda p, s: KNeighborsClassifier(**p), ""),
-    "svm": (_svm, "estimator__"),
+    "svm": (lambda p, s: _svm(p, s, p.pop(_FOLDS)), "estimator__"),
     "random_forest": (lambda p, s: RandomForestClassifier(random_state=s, n_jobs=1, **p), ""),
     "hist_gradient_boosting": (
         lambda p, s: HistGradientBoostingClassifier(random_state=s, **p),
@@ -84,6 +88,13 @@ def check_candidates(candidates: Mapping[str, Any]) -> None:
         for key in ("params", "grid"):
             if not isinstance(cfg.get(key) or {}, Mapping):
                 raise ParamsError(f"{where}.{key} must be a mapping, got {cfg.get(key)!r}")
+        if kind in NEEDS_FOLDS:
+            folds = cfg.get(_FOLDS)
+            if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
+                raise ParamsError(
+                    f"{where}.{_FOLDS} must be an integer >= 2 (the folds a {kind} candidate "
+                    f"fits internally), got {folds!r}"
+                )
         for key, values in (cfg.get("grid") or {}).items():
             if not isinstance(values, list) or not values:
                 raise ParamsError(f"{where}.grid.{key} must be a non-empty list, got {values!r}")
@@ -108,11 +119,13 @@ def build_estimator(name: str, candidates: Mapping[str, Any], seed: int) -> Base
         members = [(m, build_estimator(m, candidates, seed)) for m in cfg["members"]]
         if cfg["type"] == "soft_voting":
             return VotingClassifier(members, voting="soft", **params)
-        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+        folds = StratifiedKFold(n_splits=cfg[_FOLDS], shuffle=True, random_state=seed)
         return StackingClassifier(
             members, final_estimator=LogisticRegression(random_state=seed), cv=folds, **params
         )
     factory, _ = ESTIMATORS[cfg["type"]]
+    if cfg["type"] in NEEDS_FOLDS:
+        params[_FOLDS] = cfg[_FOLDS]
     try:
         return factory(params, seed)
     except TypeError as exc:

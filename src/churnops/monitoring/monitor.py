@@ -106,7 +106,7 @@ def batch_quality(batch: pd.DataFrame, schema: Mapping[str, Any]) -> dict[str, A
     return {"rows": len(batch), "columns": len(schema["features"]), "by_column": columns}
 
 
-def wilson_upper(successes: int, n: int, confidence: float = 0.95) -> float:
+def wilson_upper(successes: int, n: int, confidence: float) -> float:
     """Upper bound of the Wilson interval of a proportion."""
     if n == 0:
         return 1.0
@@ -123,23 +123,29 @@ def performance(
     *,
     threshold: float,
     reference: Mapping[str, float],
+    confidence: float,
     beside: tuple[float, Mapping[str, float]] | None = None,
 ) -> dict[str, Any]:
     """Accuracy, precision, recall and ROC-AUC of a labelled batch at the served decision
     threshold, beside the evaluate stage's figures at the same threshold (`reference`); the
-    error-rate change; accuracy's 95% upper bound and its shortfall from the evaluated accuracy.
+    error-rate change; accuracy's upper bound at `confidence` and its shortfall from the
+    evaluated accuracy.
 
     Args:
         beside: (another threshold, the evaluated figures there), reported alongside.
     """
-    out = _performance_at(y, proba, threshold, reference)
+    out = _performance_at(y, proba, threshold, reference, confidence)
     if beside is not None:
-        out["at_other_threshold"] = _performance_at(y, proba, beside[0], beside[1])
+        out["at_other_threshold"] = _performance_at(y, proba, beside[0], beside[1], confidence)
     return out
 
 
 def _performance_at(
-    y: np.ndarray, proba: np.ndarray, threshold: float, reference: Mapping[str, float]
+    y: np.ndarray,
+    proba: np.ndarray,
+    threshold: float,
+    reference: Mapping[str, float],
+    confidence: float,
 ) -> dict[str, Any]:
     pred = (proba >= threshold).astype(int)
     correct = int((pred == y).sum())
@@ -147,12 +153,13 @@ def _performance_at(
         "threshold": threshold,
         "rows": len(y),
         "accuracy": metrics.accuracy_score(y, pred),
-        "accuracy_upper_95": wilson_upper(correct, len(y)),
+        "confidence": confidence,
+        "accuracy_upper": wilson_upper(correct, len(y), confidence),
         "precision": metrics.precision_score(y, pred, zero_division=0),
         "recall": metrics.recall_score(y, pred, zero_division=0),
         "roc_auc": metrics.roc_auc_score(y, proba) if len(set(y)) == 2 else None,
     }
-    out["accuracy_shortfall"] = reference["accuracy"] - out["accuracy_upper_95"]
+    out["accuracy_shortfall"] = reference["accuracy"] - out["accuracy_upper"]
     error, ref_error = 1 - out["accuracy"], 1 - reference["accuracy"]
     out["error_rate_increase"] = (error - ref_error) / ref_error if ref_error else None
     out["reference"] = dict(reference)
@@ -196,10 +203,14 @@ def observations(
         min(drifted_p) if drifted_p else 1.0,
         drift["dataset"]["drifted_columns"] + drifted_derived,
     )
+    observed["drifted_features"] = (
+        len(drift["dataset"]["drifted_columns"]) + len(drifted_derived),
+        drift["dataset"]["drifted_columns"] + drifted_derived,
+    )
     if drift.get("target") is not None:
         observed["target_drift"] = (int(drift["target"]["drifted"]), ["target"])
     if perf is not None:
-        observed["accuracy_upper_95"] = (perf["accuracy_upper_95"], ["accuracy"])
+        observed["accuracy_upper"] = (perf["accuracy_upper"], ["accuracy"])
         observed["accuracy_shortfall"] = (perf["accuracy_shortfall"], ["accuracy"])
         observed["accuracy"] = (perf["accuracy"], ["accuracy"])
         if perf["error_rate_increase"] is not None:
@@ -337,6 +348,7 @@ def assess(
     drift_share: float,
     threshold: float,
     reference_metrics: Mapping[str, float],
+    confidence: float,
     beside: tuple[float, Mapping[str, float]] | None = None,
     rules: Sequence[Mapping[str, Any]],
     latency_p99_ms: float | None,
@@ -350,6 +362,7 @@ def assess(
             (0/1) where labels exist.
         threshold, reference_metrics: the served decision threshold and the evaluated figures
             at it; `beside` another threshold and its figures, reported alongside.
+        confidence: of the accuracy's upper bound (evaluate.confidence).
         decision: keyword arguments of `decide` other than the alerts and labelled rows.
     """
     kinds = {c: f["kind"] for c, f in schema["features"].items()}
@@ -384,6 +397,7 @@ def assess(
             batch[PREDICTION].to_numpy(),
             threshold=threshold,
             reference=reference_metrics,
+            confidence=confidence,
             beside=beside,
         )
         if labelled
