@@ -30,7 +30,6 @@ def test_repro_writes_every_output(telco_repo):
         "data/prepared/train.parquet",
         "data/prepared/schema.json",
         "reports/prepare/data_quality.md",
-        "models/featurizer.joblib",
         "data/features/train.parquet",
         "reports/train/cv_results.csv",
         "reports/evaluate/plots/roc.csv",

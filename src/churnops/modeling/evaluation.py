@@ -1,0 +1,224 @@
+"""The evaluate stage's work as one call: the model scored on the held-out split at the headline
+threshold and at the decision threshold, bootstrap intervals, calibration, business impact,
+fairness by group; on the training split the learning curve and the CV-strategy comparison;
+permutation importance and the model's own weights. Returns plain data; files are the stage's."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from churnops.data.cleaning import DataSpec, binary_target
+from churnops.modeling import business, diagnose, evaluate, fairness, importance
+from churnops.params import ParamsError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything the evaluate stage writes: reports (JSON), tables (CSV) and what the figures
+    are drawn from."""
+
+    reports: dict[str, Any]  # file stem -> JSON content
+    tables: dict[str, pd.DataFrame]  # file stem -> plot data
+    weights: pd.DataFrame | None  # the model's own weights, when it has any
+    brier: float
+    scoring: str
+    decision: float
+    labels: list[str]
+
+
+def evaluate_model(
+    model: Pipeline,
+    meta: Mapping[str, Any],
+    train_rows: pd.DataFrame,
+    test_rows: pd.DataFrame,
+    spec: DataSpec,
+    params: Mapping[str, Any],
+) -> Evaluation:
+    """Score and diagnose `model` (see the module's docstring)."""
+    settings = params["evaluate"]
+    seed, n_jobs = params["base"]["seed"], params["base"]["n_jobs"]
+    threshold = evaluate.check_threshold(settings["threshold"])
+    samples, confidence = settings["bootstrap_samples"], settings["confidence"]
+    decision = float(meta["decision_threshold"]["value"])
+    scoring, folds = meta["cv"]["scoring"], meta["cv"]["folds"]
+    features = list(meta["features"])
+
+    y = binary_target(test_rows[spec.target], spec.positive_label)
+    proba = model.predict_proba(test_rows[features])[:, 1]
+    scores = evaluate.headline_metrics(y, proba, threshold)
+    calibration, brier = diagnose.calibration_points(y, proba, settings["calibration_bins"])
+    impact, profit = business_impact(params, y, proba, decision, meta)
+    fair = fairness_by_group(params, test_rows, y, proba, decision)
+
+    log.info("diagnosing on the training split: learning curve, CV strategies")
+    X_train = train_rows[features]
+    y_train = binary_target(train_rows[spec.target], spec.positive_label)
+    curve_rules = settings["learning_curve"]
+    learning = diagnose.learning_points(
+        model,
+        X_train,
+        y_train,
+        sizes=diagnose.check_train_sizes(curve_rules.get("train_sizes")),
+        folds=folds,
+        scoring=scoring,
+        seed=seed,
+        n_jobs=n_jobs,
+    )
+    rules = {k: curve_rules[k] for k in ("high_variance_gap", "high_bias_below")}
+    diagnostics = {
+        "learning_curve": diagnose.summary(learning, rules),
+        "cv_strategies": diagnose.compare_cv_strategies(
+            model, X_train, y_train, folds=folds, scoring=scoring, seed=seed, n_jobs=n_jobs
+        ),
+        "calibration": {"brier": brier, "bins": len(calibration)},
+    }
+    log.info("permutation importance of %d input columns", len(features))
+    permutation = importance.permutation_table(
+        model,
+        test_rows[features],
+        y,
+        scoring=scoring,
+        repeats=settings["permutation_repeats"],
+        seed=seed,
+        n_jobs=n_jobs,
+    )
+    weights = importance.model_weights(model)
+    reports = {
+        "metrics": scores,
+        "intervals": {
+            "confidence": confidence,
+            "samples": samples,
+            "threshold": threshold,
+            "intervals": evaluate.bootstrap_intervals(
+                y, proba, threshold, samples=samples, seed=seed, confidence=confidence
+            ),
+        },
+        "classification_report": {
+            "threshold": threshold,
+            "rows": len(test_rows),
+            "classes": evaluate.classification_report(y, proba, threshold, spec.labels),
+            "at_decision_threshold": {
+                "threshold": decision,
+                "classes": evaluate.classification_report(y, proba, decision, spec.labels),
+            },
+        },
+        "business": impact,
+        "fairness": fair,
+        "fairness_metrics": fairness.headline(fair),
+        "diagnostics": diagnostics,
+    }
+    tables = {
+        "confusion": evaluate.confusion_rows(y, proba, threshold, spec.labels),
+        "roc": evaluate.roc_points(y, proba),
+        "pr": evaluate.pr_points(y, proba),
+        "calibration": calibration,
+        "learning_curve": learning,
+        "permutation_importance": permutation,
+        "profit_test": profit,
+        "fairness_rates": fairness.rates_table(fair),
+        "model_weights": weights
+        if weights is not None
+        else pd.DataFrame(columns=["feature", "weight", "kind"]),
+    }
+    return Evaluation(
+        reports=reports,
+        tables=tables,
+        weights=weights,
+        brier=brier,
+        scoring=scoring,
+        decision=decision,
+        labels=spec.labels,
+    )
+
+
+def business_impact(
+    params: Mapping[str, Any],
+    y: np.ndarray,
+    proba: np.ndarray,
+    decision: float,
+    meta: Mapping[str, Any],
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Expected savings at the decision threshold and the profit curve on the test rows; "not
+    assessed" without a `business` section."""
+    settings = params.get("business")
+    if not settings:
+        return {
+            "threshold": decision,
+            "note": "no business section in params: not assessed",
+        }, pd.DataFrame(columns=["threshold", "profit_per_customer"])
+    economics = business.Economics.from_params(settings)
+    curve = business.profit_curve(
+        y, proba, economics, business.thresholds(settings.get("thresholds"))
+    )
+    return {
+        **business.impact(y, proba, decision, economics),
+        "threshold_source": meta["decision_threshold"]["source"],
+    }, curve
+
+
+def fairness_by_group(
+    params: Mapping[str, Any],
+    rows: pd.DataFrame,
+    y: np.ndarray,
+    proba: np.ndarray,
+    decision: float,
+) -> dict[str, Any]:
+    """Rates and gaps per `fairness.groups` column; "not assessed" without groups.
+
+    Raises:
+        ParamsError: a group column is not in the data.
+    """
+    settings = params.get("fairness") or {}
+    groups = list(settings.get("groups") or [])
+    unknown = [g for g in groups if g not in rows.columns]
+    if unknown:
+        raise ParamsError(f"fairness.groups names column(s) {unknown} that the data lacks")
+    if not groups:
+        return {
+            "threshold": decision,
+            "groups": {},
+            "flagged_groups": [],
+            "note": "no fairness groups in params: not assessed",
+        }
+    limits = {
+        k: settings[k]
+        for k in ("max_demographic_parity_difference", "max_equalized_odds_difference")
+    }
+    evaluation = params["evaluate"]
+    return fairness.assess(
+        rows,
+        y,
+        proba,
+        decision,
+        groups=groups,
+        limits=limits,
+        samples=evaluation["bootstrap_samples"],
+        seed=params["base"]["seed"],
+        confidence=evaluation["confidence"],
+    )
+
+
+def summary_lines(result: Evaluation, customers: int) -> list[str]:
+    """What the stage prints at the end."""
+    scores, impact = result.reports["metrics"], result.reports["business"]
+    lines = ["evaluate: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items())]
+    if impact.get("precision") is not None:
+        lines.append(
+            f"evaluate: at the business threshold {result.decision:.2f}, "
+            f"{impact['precision']:.0%} of flagged customers churn and {impact['recall']:.0%} "
+            f"of churners are flagged; expected savings {impact['expected_savings']:,.0f} on "
+            f"{customers} test customers"
+        )
+    verdict = result.reports["diagnostics"]["learning_curve"]["verdict"]
+    flagged = result.reports["fairness"]["flagged_groups"] or "none"
+    lines.append(f"evaluate: learning curve verdict: {verdict}; fairness flags: {flagged}")
+    return lines
