@@ -27,6 +27,7 @@ from scipy import stats
 from churnops.data import cleaning
 from churnops.files import read_json
 from churnops.monitoring import evidently_report, monitor, simulate
+from churnops.monitoring.alerts import check_rules
 from churnops.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +65,7 @@ class Monitor:
                 "recall": at_served["classes"][positive]["recall"],
                 "roc_auc": evaluation["roc_auc"],
             },
-            "rules": monitor.check_rules(settings["rules"]),
+            "rules": check_rules(settings["rules"]),
             "latency_p99_ms": None,
             "decision": {
                 "min_new_labels": settings["min_new_labels"],

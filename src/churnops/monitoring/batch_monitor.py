@@ -1,0 +1,194 @@
+"""The monitor stage's work as one call: a production batch against the training rows, with the
+evaluated figures as reference; every report the stage writes, the Evidently page, the lines it
+prints and whether it must fail (`monitor.fail_on`). Returns plain data; files are the stage's."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from churnops.data.cleaning import DataSpec
+from churnops.monitoring import evidently_report, monitor
+from churnops.monitoring.alerts import LEVELS, check_rules
+from churnops.params import ParamsError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Monitored:
+    reports: dict[str, Any]  # file stem -> JSON content
+    html: str  # the Evidently page, opened by the monitor's verdict
+    snapshot: str  # Evidently's JSON snapshot
+    lines: list[str]  # the summary the stage prints
+    failing: str | None  # why the stage must exit non-zero (monitor.fail_on), or None
+
+
+def monitor_batch(
+    raw_batch: pd.DataFrame,
+    reference_rows: pd.DataFrame,
+    schema: Mapping[str, Any],
+    model: Any,
+    meta: Mapping[str, Any],
+    evaluation: Mapping[str, Any],
+    classification: Mapping[str, Any],
+    spec: DataSpec,
+    params: Mapping[str, Any],
+) -> Monitored:
+    """Check, score and compare the batch (see the module's docstring).
+
+    Args:
+        evaluation, classification: the evaluate stage's metrics.json and
+            classification_report.json (figures at 0.5 and at the served threshold).
+    """
+    settings, seed = params["monitor"], params["base"]["seed"]
+    alpha, drift_share = settings["alpha"], settings["drift_share"]
+    served = float(meta["decision_threshold"]["value"])
+
+    def scored(rows: pd.DataFrame) -> pd.DataFrame:
+        return monitor.scored_rows(
+            rows, schema, model, target=spec.target, positive_label=spec.positive_label
+        )
+
+    batch, reference = scored(raw_batch), scored(reference_rows)
+    log.info("batch: %d rows; reference: %d training rows", len(batch), len(reference))
+    at_served = classification["at_decision_threshold"]["classes"]
+    positive = at_served[str(spec.positive_label)]
+    result = monitor.assess(
+        reference,
+        batch,
+        schema,
+        alpha=alpha,
+        min_effect=settings["min_effect"],
+        drift_share=drift_share,
+        threshold=served,
+        reference_metrics={
+            "accuracy": at_served["accuracy"],
+            "precision": positive["precision"],
+            "recall": positive["recall"],
+            "roc_auc": evaluation["roc_auc"],
+        },
+        confidence=params["evaluate"]["confidence"],
+        beside=(
+            params["evaluate"]["threshold"],
+            {k: evaluation[k] for k in ("accuracy", "precision", "recall", "roc_auc")},
+        ),
+        rules=check_rules(settings["rules"]),
+        latency_p99_ms=latency_p99(raw_batch, settings.get("latency_column")),
+        decision={
+            "min_new_labels": settings["min_new_labels"],
+            "model_age_days": age_days(settings),
+            "max_age_days": settings.get("max_age_days"),
+            "rule_triggers": settings.get("rule_triggers") or {},
+        },
+    )
+    result["quality"]["refused_by_contract"] = monitor.refused(raw_batch, schema, policy="reject")
+    sample_rows = settings["evidently_sample_rows"]
+    log.info("Evidently report on up to %d rows of each side", sample_rows)
+    html, snapshot = evidently_report.build(
+        evidently_report.sample(reference, sample_rows, seed),
+        evidently_report.sample(batch, sample_rows, seed),
+        {c: f["kind"] for c, f in schema["features"].items()},
+        target=monitor.LABEL,
+        prediction=monitor.PREDICTION,
+        labelled=monitor.LABEL in batch,
+        threshold=served,
+        alpha=alpha,
+        drift_share=drift_share,
+    )
+    html = evidently_report.with_verdict(
+        html, monitor.verdict_lines(result, drift_share=drift_share)
+    )
+    return Monitored(
+        reports=reports(result, rows=len(batch), labelled=monitor.LABEL in batch),
+        html=html,
+        snapshot=snapshot + "\n",
+        lines=summary_lines(result, rows=len(batch)),
+        failing=failing(result["alerts"]["level"], settings["fail_on"]),
+    )
+
+
+def reports(result: Mapping[str, Any], *, rows: int, labelled: bool) -> dict[str, Any]:
+    """The stage's JSON files: the headline metrics.json and the detail beside it."""
+    drift, perf, fired = result["drift"], result["performance"], result["alerts"]
+    dataset, target = drift["dataset"], drift["target"]
+    summary = {
+        "rows": rows,
+        "labelled": bool(labelled),
+        "drift_share": dataset["drift_share"],
+        "drifted_columns": len(dataset["drifted_columns"]),
+        "drifted_derived_features": result["observed"]["drifted_derived_features"][0],
+        "dataset_drift": dataset["drifted"],
+        "worst_effect_size": dataset["worst_effect_size"],
+        "prediction_drift": drift["prediction"]["drifted"],
+        "target_drift": None if target is None else target["drifted"],
+        "alerts": fired["counts"],
+        "retrain": result["decision"]["retrain"],
+        "performance": None
+        if perf is None
+        else {k: perf[k] for k in ("threshold", "accuracy", "precision", "recall", "roc_auc")},
+    }
+    observed = {k: {"value": v, "columns": c} for k, (v, c) in result["observed"].items()}
+    return {
+        "metrics": summary,
+        "quality": result["quality"],
+        "drift": drift,
+        "alerts": {**fired, "observed": observed},
+        "decision": result["decision"],
+        "performance": perf or {"labelled": False, "note": "the batch has no labels"},
+    }
+
+
+def summary_lines(result: Mapping[str, Any], *, rows: int) -> list[str]:
+    """What the stage prints: one line of verdicts, then one per alert."""
+    dataset, fired, decision = result["drift"]["dataset"], result["alerts"], result["decision"]
+    lines = [
+        f"monitor: {rows} rows; drifted columns: "
+        f"{', '.join(dataset['drifted_columns']) or 'none'}; derived features: "
+        f"{', '.join(result['observed']['drifted_derived_features'][1]) or 'none'}; alerts "
+        + ", ".join(f"{k} {v}" for k, v in fired["counts"].items())
+        + f"; retrain: {'yes' if decision['retrain'] else 'no'}"
+        + (f" ({', '.join(decision['triggers'])})" if decision["triggers"] else "")
+    ]
+    lines += [
+        f"monitor: {a['level'].upper()}: {a['rule']}: observed {a['observed']} "
+        f"{a['condition']} {a['columns']}"
+        for a in fired["alerts"]
+    ]
+    return lines
+
+
+def failing(level: str | None, fail_on: str) -> str | None:
+    """Why the stage must fail, when the alert level reaches `monitor.fail_on`."""
+    if fail_on == "none" or level is None or LEVELS.index(level) < LEVELS.index(fail_on):
+        return None
+    return f"alert level {level} >= monitor.fail_on={fail_on}"
+
+
+def latency_p99(batch: pd.DataFrame, column: str | None) -> float | None:
+    """The 99th percentile of the batch's latency column, when it has one."""
+    if not column or column not in batch:
+        return None
+    values = batch[column].dropna().to_numpy(dtype=float)
+    return round(float(np.percentile(values, 99)), 3) if len(values) else None
+
+
+def age_days(settings: Mapping[str, Any]) -> int | None:
+    """The model's age from monitor.model_trained_on and as_of, when both are set."""
+    trained, as_of = settings.get("model_trained_on"), settings.get("as_of")
+    if not trained or not as_of:
+        return None
+    try:
+        start = datetime.date.fromisoformat(str(trained))
+        end = datetime.date.fromisoformat(str(as_of))
+    except ValueError as exc:
+        raise ParamsError(
+            f"monitor.model_trained_on/as_of must be ISO dates, got {trained!r}, {as_of!r}"
+        ) from exc
+    return (end - start).days
