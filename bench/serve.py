@@ -46,7 +46,8 @@ def noop_app():
 
     from churnops.data.contract import Contract
     from churnops.files import read_json
-    from churnops.serving.app import app_from_env, settings_from_env
+    from churnops.serving.app import app_from_env
+    from churnops.serving.settings import settings_from_env
 
     app = app_from_env()
     settings = settings_from_env()

@@ -11,7 +11,8 @@ import shutil
 import pytest
 from fastapi.testclient import TestClient
 
-from churnops.serving.app import Settings, create_app
+from churnops.serving.app import create_app
+from churnops.serving.settings import Settings
 
 
 def _client(folder, **changes) -> TestClient:
@@ -171,7 +172,7 @@ def test_tampered_model_is_refused(model_files, tmp_path):
 
 
 def test_settings_from_environment(monkeypatch):
-    from churnops.serving.app import settings_from_env
+    from churnops.serving.settings import settings_from_env
 
     monkeypatch.setenv("CHURNOPS_MODEL", "/m/model.joblib")
     monkeypatch.setenv("CHURNOPS_POLICY", "flag")
@@ -238,7 +239,7 @@ def test_malformed_feedback_is_422_naming_the_field(client, body, field):
 
 
 def test_settings_from_params_then_environment(monkeypatch, tmp_path):
-    from churnops.serving.app import settings_from_env
+    from churnops.serving.settings import settings_from_env
 
     params = tmp_path / "params.yaml"
     params.write_text("serve:\n  max_batch: 3\n  log_path: x/log.sqlite\n  policy: flag\n")
@@ -259,7 +260,7 @@ def test_settings_from_params_then_environment(monkeypatch, tmp_path):
 def test_a_prediction_that_cannot_be_logged_is_not_given(model_files, tmp_path):
     folder, record = model_files
     client = _client(folder, log_path=tmp_path / "log.sqlite")
-    client.app.state.log.close()  # as if the disk had gone away
+    client.app.state.service.log.close()  # as if the disk had gone away
     answer = client.post("/predict", json=record)
     assert answer.status_code == 503
     assert answer.json()["error"] == "prediction not logged"
@@ -324,7 +325,7 @@ def test_an_unwritable_log_is_not_ready_and_feedback_is_503(model_files, tmp_pat
     folder, record = model_files
     client = _client(folder, log_path=tmp_path / "log.sqlite")
     request_id = client.post("/predict", json=record).json()["request_id"]
-    db = client.app.state.log._db
+    db = client.app.state.service.log._db
     (pages,) = db.execute("PRAGMA page_count").fetchone()
     db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
     for _ in range(50):

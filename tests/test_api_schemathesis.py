@@ -16,7 +16,8 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from churnops.serving.app import Settings, create_app
+from churnops.serving.app import create_app
+from churnops.serving.settings import Settings
 
 pytestmark = pytest.mark.slow
 

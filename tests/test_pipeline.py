@@ -223,7 +223,8 @@ def test_served_predictions_run_through_the_monitor_stage(telco_repo, tmp_path):
     from fastapi.testclient import TestClient
 
     from churnops import cli
-    from churnops.serving.app import Settings, create_app
+    from churnops.serving.app import create_app
+    from churnops.serving.settings import Settings
 
     repo = telco_repo
     settings = Settings(

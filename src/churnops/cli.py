@@ -272,7 +272,7 @@ def _export_log(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from churnops.serving.app import ENV
+    from churnops.serving.settings import ENV
 
     # the workers build the app from the environment (uvicorn's factory), so pass options there
     for option, field in (

@@ -1,0 +1,1 @@
+"""The service's routes by concern: status (health, readiness, the model), predictions, outcomes."""
