@@ -14,7 +14,7 @@ import joblib
 from churnops.config import load_params
 from churnops.files import read_json, read_table, staged_outputs
 from churnops.params import ParamsError, get, get_number
-from churnops.serving import compiled
+from churnops.serving import compile_check, compiled
 from churnops.stage import run
 
 log = logging.getLogger("compile")
@@ -40,7 +40,7 @@ def main() -> None:
     test = read_table(args.test)
 
     if enabled:
-        onnx_bytes, report = compiled.compile_pipeline(model, test, tolerance=tolerance)
+        onnx_bytes, report = compile_check.compile_pipeline(model, test, tolerance=tolerance)
     else:
         onnx_bytes, report = None, {"compiled": False, "reason": "serve.compile is false"}
     out_dir = Path(args.out_dir)
@@ -49,7 +49,7 @@ def main() -> None:
             out.path(out_dir / compiled.ONNX_FILE).write_bytes(onnx_bytes)
         out.write_json(
             out_dir / compiled.MANIFEST_FILE,
-            compiled.manifest(onnx_bytes, report, source_model_sha256=meta["model_sha256"]),
+            compile_check.manifest(onnx_bytes, report, source_model_sha256=meta["model_sha256"]),
         )
         out.write_json(args.parity_json, {k: v for k, v in report.items() if k != "reason"})
     if onnx_bytes:

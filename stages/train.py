@@ -12,7 +12,7 @@ from tqdm import tqdm
 from churnops.config import load_params
 from churnops.data import cleaning
 from churnops.files import file_digest, read_json, read_table, staged_outputs
-from churnops.modeling import train, training
+from churnops.modeling import training
 from churnops.stage import run
 
 
@@ -51,7 +51,7 @@ def main() -> None:
         out.write_json(args.meta, meta)
         out.write_json(args.cv_json, report)
         out.write_json(args.threshold_json, trained.threshold)
-        out.write_json(args.metrics_json, train.headline(report, trained.threshold))
+        out.write_json(args.metrics_json, training.headline(report, trained.threshold))
         out.write_csv(args.profit_csv, trained.profit)
         out.write_csv(args.cv_csv, training.cv_table(trained))
         out.write_csv(args.tuning_csv, training.tuning_table(trained))

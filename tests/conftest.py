@@ -98,7 +98,7 @@ def model_files(tmp_path_factory):
     from churnops.modeling import train
     from churnops.modeling.features import build_featurizer
     from churnops.params import load_params
-    from churnops.serving import compiled
+    from churnops.serving import compile_check
 
     folder = tmp_path_factory.mktemp("model")
     params = load_params(TEST_PARAMS)
@@ -133,12 +133,14 @@ def model_files(tmp_path_factory):
         "decision_threshold": {"value": 0.33},
     }
     (folder / "meta.json").write_text(json.dumps(meta))
-    onnx_bytes, report = compiled.compile_pipeline(model, frame, tolerance=1e-5)
+    onnx_bytes, report = compile_check.compile_pipeline(model, frame, tolerance=1e-5)
     assert onnx_bytes, report
     (folder / "compiled").mkdir()
     (folder / "compiled" / "model.onnx").write_bytes(onnx_bytes)
     (folder / "compiled" / "manifest.json").write_text(
-        json.dumps(compiled.manifest(onnx_bytes, report, source_model_sha256=meta["model_sha256"]))
+        json.dumps(
+            compile_check.manifest(onnx_bytes, report, source_model_sha256=meta["model_sha256"])
+        )
     )
     example = frame.iloc[0]
     record = {c: (None if pd.isna(example[c]) else example[c]) for c in spec.columns}

@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from churnops.modeling.features import build_featurizer
-from churnops.serving import compiled
+from churnops.serving import compile_check, compiled
 
 COLUMNS = {"months": "numeric", "bill": "numeric", "plan": "categorical", "tv": "categorical"}
 SETTINGS = {
@@ -54,7 +54,7 @@ def _fitted(estimator) -> tuple[Pipeline, pd.DataFrame]:
 
 def test_logistic_regression_compiles_with_parity_on_both_paths():
     pipeline, rows = _fitted(LogisticRegression(max_iter=1000))
-    onnx_bytes, report = compiled.compile_pipeline(pipeline, rows, tolerance=1e-5)
+    onnx_bytes, report = compile_check.compile_pipeline(pipeline, rows, tolerance=1e-5)
     assert report["compiled"], report
     assert onnx_bytes
     assert report["rows"] == 500
@@ -78,7 +78,7 @@ def test_conversion_is_byte_for_byte_repeatable():
 def test_parity_above_tolerance_is_not_compiled_and_says_why():
     # float32 split thresholds make a forest differ from scikit-learn's float64 comparisons
     pipeline, rows = _fitted(RandomForestClassifier(n_estimators=30, random_state=0))
-    onnx_bytes, report = compiled.compile_pipeline(pipeline, rows, tolerance=0.0)
+    onnx_bytes, report = compile_check.compile_pipeline(pipeline, rows, tolerance=0.0)
     assert onnx_bytes is None
     assert not report["compiled"]
     assert "above the tolerance 0" in report["reason"]
@@ -97,7 +97,7 @@ class _Majority(ClassifierMixin, BaseEstimator):
 
 def test_unconvertible_estimator_is_not_compiled_and_says_why():
     pipeline, rows = _fitted(_Majority())
-    onnx_bytes, report = compiled.compile_pipeline(pipeline, rows, tolerance=1e-5)
+    onnx_bytes, report = compile_check.compile_pipeline(pipeline, rows, tolerance=1e-5)
     assert onnx_bytes is None
     assert report["reason"].startswith("skl2onnx cannot convert _Majority")
 
@@ -109,13 +109,13 @@ def test_unexpected_pipeline_shape_is_a_compile_error():
 
 def test_manifest_records_the_source_model_and_the_onnx_digest():
     pipeline, rows = _fitted(LogisticRegression(max_iter=1000))
-    onnx_bytes, report = compiled.compile_pipeline(pipeline, rows, tolerance=1e-5)
-    made = compiled.manifest(onnx_bytes, report, source_model_sha256="abc")
+    onnx_bytes, report = compile_check.compile_pipeline(pipeline, rows, tolerance=1e-5)
+    made = compile_check.manifest(onnx_bytes, report, source_model_sha256="abc")
     assert made["source_model_sha256"] == "abc"
     assert made["onnx_file"] == "model.onnx"
     assert len(made["onnx_sha256"]) == 64
     assert (
-        compiled.manifest(None, {"compiled": False}, source_model_sha256="abc")["onnx_sha256"]
+        compile_check.manifest(None, {"compiled": False}, source_model_sha256="abc")["onnx_sha256"]
         is None
     )
 
@@ -132,6 +132,6 @@ def test_every_encoder_setting_compiles_with_parity(change):
             ("model", LogisticRegression(max_iter=2000)),
         ]
     ).fit(rows, y)
-    onnx_bytes, report = compiled.compile_pipeline(pipeline, _rows(300, 2), tolerance=1e-5)
+    onnx_bytes, report = compile_check.compile_pipeline(pipeline, _rows(300, 2), tolerance=1e-5)
     assert report["compiled"], report
     assert onnx_bytes

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops.data.contract import ID_ALIAS, SHOWN, Contract, shown
+from churnops.data.contract import ID_ALIAS, Contract
+from churnops.data.reasons import SHOWN, shown
 
 SCHEMA = {
     "features": {

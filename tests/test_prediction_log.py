@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from churnops.monitoring import monitor
-from churnops.serving import prediction_log
-from churnops.serving.prediction_log import LogFileError, LogReader, Prediction, PredictionLog
+from churnops.serving import log_export, prediction_log
+from churnops.serving.log_export import LogFileError, LogReader
+from churnops.serving.prediction_log import Prediction, PredictionLog
 
 SCHEMA = {
     "features": {
@@ -128,7 +129,7 @@ def test_export_in_chunks_gives_the_same_batch(log):
     pd.testing.assert_frame_equal(pd.concat(chunks).reset_index(drop=True), whole)
     assert whole["Churn"].tolist() == [None, None, None, "No", None, None, None]
     assert whole["request_id"].tolist() == [f"r{i}" for i in range(7)]  # commit order
-    columns = prediction_log.export_columns(SCHEMA)
+    columns = log_export.export_columns(SCHEMA)
     assert columns.names == list(whole.columns)
 
 

@@ -197,7 +197,7 @@ def _export_log(args: argparse.Namespace) -> int:
 
     from churnops.files import read_json, staged_outputs
     from churnops.params import ParamsError, load_params
-    from churnops.serving import prediction_log
+    from churnops.serving import log_export, prediction_log
 
     try:
         log_path = args.log
@@ -215,10 +215,10 @@ def _export_log(args: argparse.Namespace) -> int:
             version = meta["model_sha256"][:12]  # the current model's, as the service names it
         positive = meta["positive_label"]
         negative = next(c for c in meta["classes"] if c != positive)
-        columns = prediction_log.export_columns(schema)
+        columns = log_export.export_columns(schema)
         target = schema.get("target", {}).get("name")
         rows = known = 0
-        with prediction_log.LogReader(log_path) as reader:
+        with log_export.LogReader(log_path) as reader:
             counts = reader.count(schema, since=since, version=version)
             with (
                 tqdm(total=counts["selected"], desc="exporting", unit="rows", disable=None) as bar,

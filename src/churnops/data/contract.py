@@ -19,7 +19,6 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from churnops.data.reasons import Notes, has_surrogate, shown
 from churnops.data.schema import (
     NOT_FINITE,
     NUMBER,
@@ -39,27 +39,8 @@ from churnops.data.schema import (
 POLICIES = ("reject", "flag")
 ID_ALIAS = "customer_id"
 TEXT_LIMIT = 200  # longest text accepted for a category or an id
-SHOWN = 200  # characters of a received value echoed back in a reason
-_INTEGER = re.compile(r"-?(?:0|[1-9]\d*)")  # a category whose text is an integer's
 STRAY_KEYS = 8  # unknown keys a record may have and still get one reason per key
 ALLOWED_SHOWN = 5  # allowed categories listed in a reason (the count is always given)
-
-
-def shown(value: Any) -> str:
-    """A received value as safe, short text for a reason: JSON-like for numbers, booleans and
-    null, lone surrogates escaped, at most SHOWN characters."""
-    if value is None:
-        text = "null"
-    elif isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = value
-    elif isinstance(value, int | float):
-        text = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge number"
-    else:
-        text = f"a {type(value).__name__}"
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text if len(text) <= SHOWN else text[:SHOWN] + "..."
 
 
 @dataclass
@@ -215,7 +196,7 @@ class Contract:
             out.problems.append((key, value, "the id must be text or an integer"))
             return
         text = str(value).strip()
-        if _has_surrogate(text):
+        if has_surrogate(text):
             out.problems.append((key, value, "is not valid Unicode text"))
         elif len(text) > TEXT_LIMIT:
             out.problems.append((key, value, self._too_long(key, len(text))))
@@ -266,7 +247,7 @@ class Contract:
             )
             return None
         if isinstance(value, str):
-            if _has_surrogate(value):
+            if has_surrogate(value):
                 out.problems.append((name, value, "is not valid Unicode text"))
                 return None
             if len(value) > TEXT_LIMIT:
@@ -308,8 +289,8 @@ class Contract:
         if absent:
             raise DataError(f"input is missing feature column(s) {absent}; it has {list(rows)}")
         typed = pd.DataFrame(index=rows.index)
-        reasons = _Notes(rows.index)
-        warnings = _Notes(rows.index)
+        reasons = Notes(rows.index)
+        warnings = Notes(rows.index)
         for name, info in self.features.items():
             values = rows[name]
             if info["kind"] == "numeric":
@@ -318,9 +299,7 @@ class Contract:
                 typed[name] = self._texts(name, values, reasons, warnings)
         return typed, reasons.joined(), warnings.joined()
 
-    def _numbers(
-        self, name: str, values: pd.Series, reasons: _Notes, warnings: _Notes
-    ) -> pd.Series:
+    def _numbers(self, name: str, values: pd.Series, reasons: Notes, warnings: Notes) -> pd.Series:
         if pd.api.types.is_bool_dtype(values):
             reasons.add(values.notna(), values, lambda t: f"{name} must be a number, got {t}")
             return pd.Series(np.nan, index=values.index)
@@ -338,7 +317,7 @@ class Contract:
             warnings.add(unusual, values, lambda t: self._unusual_number(name, t))
         return numbers
 
-    def _texts(self, name: str, values: pd.Series, reasons: _Notes, warnings: _Notes) -> pd.Series:
+    def _texts(self, name: str, values: pd.Series, reasons: Notes, warnings: Notes) -> pd.Series:
         text = category_text(values)
         lengths = text.str.len()
         too_long = lengths > TEXT_LIMIT
@@ -349,135 +328,3 @@ class Contract:
         target = reasons if self.policy == "reject" else warnings
         target.add(unseen, text, lambda t: self._unseen(name, t))
         return text
-
-    # ---- description (the /model answer and the OpenAPI document) --------------------------
-
-    def describe(self) -> dict[str, Any]:
-        """What each feature accepts under this policy, and why."""
-        out: dict[str, Any] = {}
-        for name, info in self.features.items():
-            if info["kind"] == "numeric":
-                low, high = info["accept"][self.policy]
-                out[name] = {
-                    "kind": "numeric",
-                    "accepted_range": [low, high],
-                    "training_range": [info["min"], info["max"]],
-                    "bounds": info.get("bounds"),
-                }
-            else:
-                out[name] = {"kind": "categorical", "categories": info["categories"]}
-            out[name]["missing_share_in_training"] = info["missing_share"]
-        return {
-            "policy": self.policy,
-            "id_keys": list(self.id_keys),
-            "ignored_keys": [self.target] if self.target else [],
-            "text": "leading and trailing spaces are stripped; blank text is a missing value",
-            "tolerances": dict(self.schema.get("contract", {})),
-            "features": out,
-        }
-
-    def json_schema(self) -> dict[str, Any]:
-        """The JSON Schema of one record (for the OpenAPI document)."""
-        properties: dict[str, Any] = {}
-        for key in self.id_keys:
-            properties[key] = {
-                "anyOf": [
-                    {"type": "string", "maxLength": TEXT_LIMIT},
-                    {"type": "integer"},
-                    {"type": "null"},
-                ],
-                "description": f"the id, under one of {list(self.id_keys)} (not both)",
-            }
-        if self.target:
-            properties[self.target] = {"description": "the target column: accepted and ignored"}
-        for name, info in self.features.items():
-            if info["kind"] == "numeric":
-                low, high = info["accept"][self.policy]
-                number: dict[str, Any] = {"type": "number"}
-                if low is not None:
-                    number["minimum"] = low
-                if high is not None:
-                    number["maximum"] = high
-                properties[name] = {
-                    "anyOf": [
-                        number,
-                        {"type": "string", "pattern": rf"^\s*({NUMBER.pattern})?\s*$"},
-                        {"type": "null"},
-                    ],
-                    "description": (
-                        f"training range [{info['min']}, {info['max']}]; values outside it but "
-                        f"within [{low}, {high}] are scored and flagged; numeric text is read as "
-                        "its number (within the same range), blank text as missing"
-                    ),
-                }
-            else:
-                properties[name] = {
-                    "anyOf": [*self._category_types(info["categories"]), {"type": "null"}],
-                    "description": "a category; spaces around it are stripped",
-                }
-        schema: dict[str, Any] = {
-            "type": "object",
-            "title": "Customer",
-            "properties": properties,
-            "required": list(self.features),
-            "additionalProperties": False,
-        }
-        if len(self.id_keys) > 1:
-            schema["not"] = {"required": list(self.id_keys)}
-        return schema
-
-    def _category_types(self, categories: list[str]) -> list[dict[str, Any]]:
-        """What a category may be sent as: text (any, under `flag`), or a number whose text
-        is a category (0 for "0")."""
-        if self.policy == "flag":
-            return [{"type": "string", "maxLength": TEXT_LIMIT}, {"type": "number"}]
-        whole = sorted(int(c) for c in categories if _INTEGER.fullmatch(c))
-        # the same categories with spaces around them, or blank text (a missing value)
-        padded = r"^\s*(?:" + "|".join(re.escape(c) for c in categories) + r")?\s*$"
-        return [
-            {"type": "string", "enum": categories},
-            {"type": "string", "pattern": padded},
-            *([{"type": "integer", "enum": whole}] if whole else []),
-        ]
-
-
-class _Notes:
-    """Per-row messages, added column by column without a Python call per row."""
-
-    def __init__(self, index: pd.Index) -> None:
-        self._parts: list[pd.Series] = []
-        self._index = index
-
-    def add(self, mask: pd.Series, values: pd.Series, message) -> None:
-        """Add `message(shown value)` to the rows in `mask`; one call per distinct value."""
-        if not mask.any():
-            return
-        picked = values[mask]
-        codes, uniques = pd.factorize(picked, use_na_sentinel=False)
-        texts = np.array([message(shown(_plain(u))) for u in uniques], dtype=object)
-        self._parts.append(pd.Series(texts[codes], index=picked.index))
-
-    def add_one(self, row: Any, message: str) -> None:
-        self._parts.append(pd.Series([message], index=[row]))
-
-    def joined(self) -> pd.Series:
-        out = pd.Series("", index=self._index, dtype=object)
-        for part in self._parts:
-            current = out[part.index]
-            out[part.index] = np.where(current == "", part, current + "; " + part)
-        return out
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as the Python value a JSON body would have held."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _has_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False

@@ -222,7 +222,7 @@ def metadata(
     """models/model_meta.json for the fitted model (no timestamps)."""
     tuned = {k.removeprefix("model__"): v for k, v in trained.best["params"].items()}
     estimator_params = {**(trained.candidates[trained.chosen].get("params") or {}), **tuned}
-    return train.model_metadata(
+    return model_metadata(
         model_sha256=model_sha256,
         train_md5=train_md5,
         schema=schema,
@@ -264,3 +264,65 @@ def _describe(setting: Mapping[str, Any]) -> str:
         ", ".join(f"{k.removeprefix('model__')}={v}" for k, v in sorted(setting.items()))
         or "defaults"
     )
+
+
+def model_metadata(
+    *,
+    model_sha256: str,
+    train_md5: str,
+    schema: Mapping[str, Any],
+    labels: list[str],
+    positive_label: str,
+    chosen: str,
+    candidate_type: str,
+    estimator_params: Mapping[str, Any],
+    cv: Mapping[str, Any],
+    scoring: str,
+    threshold: Mapping[str, Any],
+    selection: Mapping[str, Any],
+    versions: Mapping[str, str],
+) -> dict[str, Any]:
+    """Everything a consumer of `model.joblib` needs to trust and use it (no timestamps)."""
+    return {
+        "model_sha256": model_sha256,
+        "train_data_md5": train_md5,
+        "features": {n: f["kind"] for n, f in schema["features"].items()},
+        "classes": labels,
+        "positive_label": positive_label,
+        "candidate": chosen,
+        "candidate_type": candidate_type,
+        "params": {k: _plain(v) for k, v in estimator_params.items()},
+        "cv": {
+            "scoring": scoring,
+            "mean": round(cv["mean"], 6),
+            "std": round(cv["std"], 6),
+            "folds": len(cv["scores"]),
+        },
+        "decision_threshold": dict(threshold),
+        "selection": {
+            "rule": selection["rule"],
+            "chosen": selection["chosen"],
+            "best": selection["best"],
+        },
+        "versions": dict(versions),
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def headline(cv_report: dict[str, Any], threshold: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers `dvc metrics diff` shows for training: the tuned model's CV score, the
+    best candidate's, and the decision threshold (the detail stays in cv_results.json)."""
+    candidates = cv_report["candidates"]
+    return {
+        "cv_mean": cv_report["tuned"]["mean"],
+        "cv_std": cv_report["tuned"]["std"],
+        "best_candidate_cv_mean": max(c["mean"] for c in candidates.values()),
+        "decision_threshold": threshold["value"],
+    }

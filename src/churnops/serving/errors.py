@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from churnops.data.contract import shown
+from churnops.data.reasons import shown
 
 log = logging.getLogger(__name__)
 

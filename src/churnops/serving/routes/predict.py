@@ -10,6 +10,7 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from churnops.data import contract_docs
 from churnops.data.contract import Contract
 from churnops.serving import schemas
 from churnops.serving.errors import (
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 def router_for(contract: Contract, settings: Settings) -> APIRouter:
     """The /predict route, with the contract's JSON Schema as its documented request body."""
     router = APIRouter()
-    record_schema = contract.json_schema()
+    record_schema = contract_docs.json_schema(contract)
     body_schema = {
         "anyOf": [
             record_schema,

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from churnops.data import contract_docs
 from churnops.serving import artifact, schemas
 from churnops.serving.errors import LOG_DOWN, ServiceError, public
 from churnops.serving.service import Service, current, ready_model
@@ -51,7 +52,7 @@ async def describe(
         "classes": meta["classes"],
         "positive_label": meta["positive_label"],
         "input_schema": loaded.schema["features"],
-        "input_contract": service.contract.describe(),
+        "input_contract": contract_docs.describe(service.contract),
         "unknown_value_policy": service.settings.policy,
         "engine": loaded.engine,
         "engine_note": public(loaded.engine_note),

@@ -1,0 +1,104 @@
+"""The input contract described for people and tools: what each feature accepts and why (the
+service's /model answer), and the JSON Schema of one record (its OpenAPI document), stating each
+alternative the contract accepts (numeric text, a category's integer, blank text, either id)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from churnops.data.contract import TEXT_LIMIT, Contract
+from churnops.data.schema import NUMBER
+
+_INTEGER = re.compile(r"-?(?:0|[1-9]\d*)")  # a category whose text is an integer's
+
+
+def describe(contract: Contract) -> dict[str, Any]:
+    """What each feature accepts under the contract's policy, and why (the /model answer)."""
+    out: dict[str, Any] = {}
+    for name, info in contract.features.items():
+        if info["kind"] == "numeric":
+            low, high = info["accept"][contract.policy]
+            out[name] = {
+                "kind": "numeric",
+                "accepted_range": [low, high],
+                "training_range": [info["min"], info["max"]],
+                "bounds": info.get("bounds"),
+            }
+        else:
+            out[name] = {"kind": "categorical", "categories": info["categories"]}
+        out[name]["missing_share_in_training"] = info["missing_share"]
+    return {
+        "policy": contract.policy,
+        "id_keys": list(contract.id_keys),
+        "ignored_keys": [contract.target] if contract.target else [],
+        "text": "leading and trailing spaces are stripped; blank text is a missing value",
+        "tolerances": dict(contract.schema.get("contract", {})),
+        "features": out,
+    }
+
+
+def json_schema(contract: Contract) -> dict[str, Any]:
+    """The JSON Schema of one record (the OpenAPI document's request body)."""
+    properties: dict[str, Any] = {}
+    for key in contract.id_keys:
+        properties[key] = {
+            "anyOf": [
+                {"type": "string", "maxLength": TEXT_LIMIT},
+                {"type": "integer"},
+                {"type": "null"},
+            ],
+            "description": f"the id, under one of {list(contract.id_keys)} (not both)",
+        }
+    if contract.target:
+        properties[contract.target] = {"description": "the target column: accepted and ignored"}
+    for name, info in contract.features.items():
+        if info["kind"] == "numeric":
+            low, high = info["accept"][contract.policy]
+            number: dict[str, Any] = {"type": "number"}
+            if low is not None:
+                number["minimum"] = low
+            if high is not None:
+                number["maximum"] = high
+            properties[name] = {
+                "anyOf": [
+                    number,
+                    {"type": "string", "pattern": rf"^\s*({NUMBER.pattern})?\s*$"},
+                    {"type": "null"},
+                ],
+                "description": (
+                    f"training range [{info['min']}, {info['max']}]; values outside it but "
+                    f"within [{low}, {high}] are scored and flagged; numeric text is read as "
+                    "its number (within the same range), blank text as missing"
+                ),
+            }
+        else:
+            properties[name] = {
+                "anyOf": [*_category_types(contract, info["categories"]), {"type": "null"}],
+                "description": "a category; spaces around it are stripped",
+            }
+    schema: dict[str, Any] = {
+        "type": "object",
+        "title": "Customer",
+        "properties": properties,
+        "required": list(contract.features),
+        "additionalProperties": False,
+    }
+    if len(contract.id_keys) > 1:
+        schema["not"] = {"required": list(contract.id_keys)}
+    return schema
+
+
+def _category_types(contract: Contract, categories: list[str]) -> list[dict[str, Any]]:
+    """What a category may be sent as: text (any, under `flag`), or a number whose text
+    is a category (0 for "0")."""
+    if contract.policy == "flag":
+        return [{"type": "string", "maxLength": TEXT_LIMIT}, {"type": "number"}]
+    whole = sorted(int(c) for c in categories if _INTEGER.fullmatch(c))
+    # the same categories with spaces around them, or blank text (a missing value)
+    padded = r"^\s*(?:" + "|".join(re.escape(c) for c in categories) + r")?\s*$"
+    return [
+        {"type": "string", "enum": categories},
+        {"type": "string", "pattern": padded},
+        *([{"type": "integer", "enum": whole}] if whole else []),
+    ]
