@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 def router_for(contract: Contract, settings: Settings) -> APIRouter:
     """The /predict route, with the contract's JSON Schema as its documented request body."""
-    router = APIRouter()
     record_schema = contract_docs.json_schema(contract)
     body_schema = {
         "anyOf": [
@@ -42,12 +41,11 @@ def router_for(contract: Contract, settings: Settings) -> APIRouter:
             },
         ]
     }
-
-    # The handler is a coroutine: scoring (ONNX Runtime) and the log's commit take a fraction
-    # of a millisecond, less than the thread hand-offs a plain `def` route costs; the requests
-    # ready together are scored and logged together (MicroBatcher). Scale out with `--workers`.
-    @router.post(
+    router = APIRouter()
+    router.add_api_route(
         "/predict",
+        predict,
+        methods=["POST"],
         response_model=schemas.PredictResponse,
         responses=schemas.error_responses(400, 413, 415, 422, 503),
         openapi_extra={
@@ -57,85 +55,90 @@ def router_for(contract: Contract, settings: Settings) -> APIRouter:
             }
         },
     )
-    async def predict(request: Request) -> JSONResponse:
-        """Score one customer (an object) or several (a list), as a row of the training data:
-        its own column names (the id under the data's id column or `customer_id`; the target
-        column, if present, is ignored) and its own value types (numbers may be numeric text).
-        Every prediction is in the prediction log before the answer is sent."""
-        loaded = ready_model(request)
-        body = await request.body()
-        # a large body is parsed off the event loop, so /health and small requests go on
-        payload = (
-            await asyncio.to_thread(parse_body, body) if len(body) > BIG_BODY else parse_body(body)
-        )
-        customers = payload if isinstance(payload, list) else [payload]
-        if not customers:
-            raise ServiceError(422, "invalid request", "the list of customers is empty")
-        if len(customers) > settings.max_batch:
-            raise ServiceError(
-                422,
-                "invalid request",
-                f"{len(customers)} customers exceed the limit of {settings.max_batch} per request",
-            )
-        checks = [contract.check_record(c) for c in customers]
-        problems = [
-            {
-                "field": f"{i}.{name}" if isinstance(payload, list) else name,
-                "value": plain(value),
-                "message": message,
-            }
-            for i, check in enumerate(checks)
-            for name, value, message in check.problems
-        ]
-        if problems:
-            raise ServiceError(422, "invalid request", problems)
-        request_id = uuid.uuid4().hex
-        received_at = getattr(request.state, "received_at", None) or time.perf_counter()
-        try:
-            probabilities = await current(request).batcher.predict(
-                [c.values for c in checks],
-                customer_ids=[c.customer_id for c in checks],
-                request_id=request_id,
-                received_at=received_at,
-            )
-        except ScoreError as exc:
-            items = exc.args[0]
-            raise ServiceError(
-                422,
-                "invalid request",
-                [
-                    {
-                        "field": str(i) if isinstance(payload, list) else "body",
-                        "value": None,
-                        "message": "the model's score for these values is not a finite probability",
-                    }
-                    for i in items
-                ],
-            ) from None
-        except (sqlite3.Error, OSError) as exc:
-            log.error("prediction %s not logged: %s", request_id, exc)
-            raise ServiceError(503, "prediction not logged", LOG_DOWN) from None
-        threshold = loaded.threshold
-        out = []
-        for check, p in zip(checks, probabilities.tolist(), strict=True):
-            decision = p >= threshold
-            out.append(
-                {
-                    "probability": p,
-                    "decision": decision,
-                    "confidence": p if decision else 1 - p,
-                    "customer_id": check.customer_id,
-                    "warnings": check.warnings,
-                }
-            )
-        # built from plain floats, bools and strings: sent as it is, not re-validated
-        return JSONResponse(
-            {
-                "model_version": loaded.version,
-                "threshold": threshold,
-                "request_id": request_id,
-                "predictions": out,
-            }
-        )
-
     return router
+
+
+# The handler is a coroutine: scoring (ONNX Runtime) and the log's commit take a fraction of a
+# millisecond, less than the thread hand-offs a plain `def` route costs; the requests ready
+# together are scored and logged together (MicroBatcher). Scale out with `--workers`.
+async def predict(request: Request) -> JSONResponse:
+    """Score one customer (an object) or several (a list), as a row of the training data:
+    its own column names (the id under the data's id column or `customer_id`; the target
+    column, if present, is ignored) and its own value types (numbers may be numeric text).
+    Every prediction is in the prediction log before the answer is sent."""
+    service = current(request)
+    loaded, contract, settings = ready_model(request), service.contract, service.settings
+    body = await request.body()
+    # a large body is parsed off the event loop, so /health and small requests go on
+    payload = (
+        await asyncio.to_thread(parse_body, body) if len(body) > BIG_BODY else parse_body(body)
+    )
+    customers = payload if isinstance(payload, list) else [payload]
+    if not customers:
+        raise ServiceError(422, "invalid request", "the list of customers is empty")
+    if len(customers) > settings.max_batch:
+        raise ServiceError(
+            422,
+            "invalid request",
+            f"{len(customers)} customers exceed the limit of {settings.max_batch} per request",
+        )
+    checks = [contract.check_record(c) for c in customers]
+    problems = [
+        {
+            "field": f"{i}.{name}" if isinstance(payload, list) else name,
+            "value": plain(value),
+            "message": message,
+        }
+        for i, check in enumerate(checks)
+        for name, value, message in check.problems
+    ]
+    if problems:
+        raise ServiceError(422, "invalid request", problems)
+    request_id = uuid.uuid4().hex
+    received_at = getattr(request.state, "received_at", None) or time.perf_counter()
+    try:
+        probabilities = await service.batcher.predict(
+            [c.values for c in checks],
+            customer_ids=[c.customer_id for c in checks],
+            request_id=request_id,
+            received_at=received_at,
+        )
+    except ScoreError as exc:
+        items = exc.args[0]
+        raise ServiceError(
+            422,
+            "invalid request",
+            [
+                {
+                    "field": str(i) if isinstance(payload, list) else "body",
+                    "value": None,
+                    "message": "the model's score for these values is not a finite probability",
+                }
+                for i in items
+            ],
+        ) from None
+    except (sqlite3.Error, OSError) as exc:
+        log.error("prediction %s not logged: %s", request_id, exc)
+        raise ServiceError(503, "prediction not logged", LOG_DOWN) from None
+    threshold = loaded.threshold
+    out = []
+    for check, p in zip(checks, probabilities.tolist(), strict=True):
+        decision = p >= threshold
+        out.append(
+            {
+                "probability": p,
+                "decision": decision,
+                "confidence": p if decision else 1 - p,
+                "customer_id": check.customer_id,
+                "warnings": check.warnings,
+            }
+        )
+    # built from plain floats, bools and strings: sent as it is, not re-validated
+    return JSONResponse(
+        {
+            "model_version": loaded.version,
+            "threshold": threshold,
+            "request_id": request_id,
+            "predictions": out,
+        }
+    )
