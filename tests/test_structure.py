@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 MODULE_LINES, STAGE_LINES, FUNCTION_LINES = 350, 80, 60
 # function -> why it is longer for now; the list may only shrink
 LONG_FUNCTIONS = {
-    "cli.py:main": "the argparse declaration of every command",
+    "cli.py:build_parser": "the argparse declaration of every command",
     "cli.py:_export_log": "the export's streaming writer and its progress bar",
     "modeling/evaluation.py:evaluate_model": "every evaluation report assembled in one place",
     "modeling/training.py:fit": "compare, select, tune and fit in their order, with logging",

@@ -56,7 +56,8 @@ def summary(root: Path) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and its options."""
     parser = argparse.ArgumentParser(prog="churnops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     show = commands.add_parser(
@@ -130,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--params", type=Path, default=Path("params.yaml"))
     export.add_argument("--meta", type=Path, default=Path("models/model_meta.json"))
     export.add_argument("--schema", type=Path, default=Path("data/prepared/schema.json"))
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command == "predict":
         return _predict(args)
     if args.command == "log":

@@ -1,0 +1,100 @@
+"""Every command shown in the README and docs/ still works as written: each `make` target exists,
+each `churnops` and `dvc` command (with every option its synopsis lists) is accepted by the real
+argument parser, each `dvc exp run -S key=value` names a params key, and the rest are shell
+commands named here with the test that covers them. `make repro`, `make test` and `make
+test-slow` themselves run in CI."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import re
+import shlex
+
+import pytest
+from dvc.cli import DvcParserError
+from dvc.cli import parse_args as dvc_parse
+
+from churnops import cli
+from churnops.params import get, load_params
+from tests.conftest import ROOT, TEST_PARAMS
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+SHELL = {
+    "source": "activates the environment `make setup` creates",
+    "curl": "the same /feedback request is sent by tests/test_api.py",
+}
+
+
+def documented_commands() -> list[tuple[str, str]]:
+    """(file, command) for each command in a ```bash block; continuation lines (a trailing
+    backslash, or an indented synopsis line) joined; comments dropped; synopsis brackets kept
+    with the first of their alternatives, so every documented option is checked."""
+    found = []
+    for path in DOCS:
+        blocks = re.findall(r"```bash\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+        for block in blocks:
+            current = ""
+            for line in block.splitlines():
+                code = re.sub(r"\s+#.*$", "", line).rstrip()
+                if not code.strip() or code.lstrip().startswith("#"):
+                    continue
+                if current.endswith("\\") or (current and code.startswith((" ", "\t"))):
+                    current = current.rstrip("\\").rstrip() + " " + code.strip()
+                    continue
+                if current:
+                    found.append((path.name, current))
+                current = code.strip()
+            if current:
+                found.append((path.name, current))
+    return [(f, _expand(c)) for f, c in found]
+
+
+def _expand(command: str) -> str:
+    """`[--policy reject|flag]` -> `--policy reject`: the synopsis's first alternative."""
+    return re.sub(r"\[([^\]]*)\]", lambda m: m.group(1).split("|")[0], command)
+
+
+COMMANDS = documented_commands()
+
+
+def test_the_docs_show_commands():
+    programs = {shlex.split(c)[0] for _, c in COMMANDS}
+    assert {"make", "churnops", "dvc"} <= programs
+
+
+@pytest.mark.parametrize(("doc", "command"), COMMANDS, ids=[c for _, c in COMMANDS])
+def test_each_documented_command_is_valid(doc, command):
+    words = shlex.split(command)
+    program, args = words[0], words[1:]
+    if program == "make":
+        makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+        for target in args:
+            assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"{doc}: {command}"
+    elif program == "churnops":
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            try:
+                cli.build_parser().parse_args(args)
+            except SystemExit:
+                pytest.fail(f"{doc}: {command}: {err.getvalue().strip()}")
+    elif program == "dvc":
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            try:
+                dvc_parse(args)
+            except (SystemExit, DvcParserError):
+                pytest.fail(f"{doc}: {command}: {err.getvalue().strip()}")
+        params = load_params(TEST_PARAMS)
+        for flag, value in itertools.pairwise(args):
+            if flag == "-S":  # `dvc exp run -S key=value`: the key is a params key
+                get(params, value.split("=", 1)[0])
+    else:
+        assert program in SHELL, f"{doc}: {command}: a command nobody checks"
+
+
+def test_the_check_catches_a_stale_option():
+    stale = _expand("churnops predict --input a.csv --output b.parquet [--chunks 5]")
+    with contextlib.redirect_stderr(io.StringIO()), pytest.raises(SystemExit):
+        cli.build_parser().parse_args(shlex.split(stale)[1:])
+    with contextlib.redirect_stderr(io.StringIO()), pytest.raises((SystemExit, DvcParserError)):
+        dvc_parse(["exp", "show", "--dropp", "x"])
