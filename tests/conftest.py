@@ -16,6 +16,13 @@ TELCO = ROOT / "data" / "raw" / "telco_churn.csv"
 TEST_PARAMS = Path(__file__).resolve().parent / "params.yaml"
 
 
+@pytest.fixture(autouse=True)
+def _tests_own_params(monkeypatch):
+    """Code that finds params.yaml by itself (the service's settings, the CLI) reads the tests'
+    own params, never the project's."""
+    monkeypatch.setenv("CHURNOPS_PARAMS", str(TEST_PARAMS))
+
+
 @pytest.fixture
 def spec() -> DataSpec:
     return DataSpec(

@@ -11,6 +11,35 @@ from typing import Any
 
 import yaml
 
+from churnops.serving.settings import Settings, settings_from_env
+
+DEFAULTS = Settings()
+# option -> the Settings field it defaults to
+_SETTING_OF = {
+    "model": "model_path",
+    "meta": "meta_path",
+    "schema": "schema_path",
+    "compiled": "compiled_path",
+    "log": "log_path",
+    "policy": "policy",
+    "engine": "engine",
+}
+
+
+def _from_settings(option: str) -> str:
+    """Help text for an option whose default is the service's setting."""
+    value = getattr(DEFAULTS, _SETTING_OF[option])
+    return f"default {value}, unless params serve or a CHURNOPS_* variable says otherwise"
+
+
+def _fill_from_settings(args: argparse.Namespace, options: tuple[str, ...]) -> None:
+    """Give each unset option its value from the service's settings (one source of defaults)."""
+    settings = settings_from_env(getattr(args, "params", None))
+    for option in options:
+        if getattr(args, option) is None:
+            setattr(args, option, getattr(settings, _SETTING_OF[option]))
+
+
 HEADLINE = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier")
 
 
@@ -78,15 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
         "balancer's idle timeout: a server that closes first races with a client reusing the "
         "connection, and that request is lost)",
     )
-    serve.add_argument("--model", help="model file (default models/model.joblib)")
-    serve.add_argument("--meta", help="its metadata (default models/model_meta.json)")
-    serve.add_argument("--schema", help="input schema (default data/prepared/schema.json)")
+    serve.add_argument("--model", help=f"model file (default {DEFAULTS.model_path})")
+    serve.add_argument("--meta", help=f"its metadata (default {DEFAULTS.meta_path})")
+    serve.add_argument("--schema", help=f"input schema (default {DEFAULTS.schema_path})")
     serve.add_argument(
         "--policy",
         choices=("reject", "flag"),
         help="unseen categories / out-of-range values (default: params serve.policy, or reject)",
     )
-    serve.add_argument("--compiled", help="compiled model folder (default models/compiled)")
+    serve.add_argument(
+        "--compiled", help=f"compiled model folder (default {DEFAULTS.compiled_path})"
+    )
     serve.add_argument(
         "--engine",
         choices=("auto", "onnx", "sklearn"),
@@ -105,12 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace OUTPUT and REJECTS if they exist"
     )
     predict.add_argument("--chunk-rows", type=int, default=100_000)
-    predict.add_argument("--policy", choices=("reject", "flag"), default="reject")
-    predict.add_argument("--model", type=Path, default=Path("models/model.joblib"))
-    predict.add_argument("--meta", type=Path, default=Path("models/model_meta.json"))
-    predict.add_argument("--schema", type=Path, default=Path("data/prepared/schema.json"))
-    predict.add_argument("--compiled", type=Path, default=Path("models/compiled"))
-    predict.add_argument("--engine", choices=("auto", "onnx", "sklearn"), default="auto")
+    # unset options come from the service's settings: params serve, CHURNOPS_*, the defaults
+    predict.add_argument("--policy", choices=("reject", "flag"), help=_from_settings("policy"))
+    predict.add_argument("--model", type=Path, help=_from_settings("model"))
+    predict.add_argument("--meta", type=Path, help=_from_settings("meta"))
+    predict.add_argument("--schema", type=Path, help=_from_settings("schema"))
+    predict.add_argument("--compiled", type=Path, help=_from_settings("compiled"))
+    predict.add_argument(
+        "--engine", choices=("auto", "onnx", "sklearn"), help=_from_settings("engine")
+    )
     logs = commands.add_parser("log", help="the prediction log")
     log_commands = logs.add_subparsers(dest="log_command", required=True)
     export = log_commands.add_parser(
@@ -121,16 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--labelled-only", action="store_true", help="only predictions whose outcome is known"
     )
-    export.add_argument("--log", type=Path, help="the log (default: params serve.log_path)")
+    export.add_argument("--log", type=Path, help=_from_settings("log"))
     export.add_argument(
         "--model-version",
         help="only this model version's predictions, or 'all' (default: the current model's, "
         "from --meta); rows whose inputs do not match --schema are always left out",
     )
     export.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    export.add_argument("--params", type=Path, default=Path("params.yaml"))
-    export.add_argument("--meta", type=Path, default=Path("models/model_meta.json"))
-    export.add_argument("--schema", type=Path, default=Path("data/prepared/schema.json"))
+    export.add_argument(
+        "--params", type=Path, help="params file (default: CHURNOPS_PARAMS, else params.yaml)"
+    )
+    export.add_argument("--meta", type=Path, help=_from_settings("meta"))
+    export.add_argument("--schema", type=Path, help=_from_settings("schema"))
     return parser
 
 
@@ -160,6 +196,7 @@ def _predict(args: argparse.Namespace) -> int:
 
     rejects = args.rejects or args.output.with_name(args.output.stem + ".rejects.parquet")
     try:
+        _fill_from_settings(args, ("policy", "model", "meta", "schema", "compiled", "engine"))
         if args.chunk_rows < 1:
             raise ValueError(f"--chunk-rows must be >= 1, got {args.chunk_rows}")
         batch_scoring.check_paths(args.input, args.output, rejects, overwrite=args.overwrite)
@@ -201,14 +238,12 @@ def _export_log(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from churnops.files import read_json, staged_outputs
-    from churnops.params import ParamsError, load_params
+    from churnops.params import ParamsError
     from churnops.serving import log_export, prediction_log
 
     try:
+        _fill_from_settings(args, ("log", "meta", "schema"))
         log_path = args.log
-        if log_path is None:
-            serve = load_params(args.params).get("serve") or {}
-            log_path = Path(serve.get("log_path") or "logs/predictions.sqlite")
         if args.out.suffix not in (".parquet", ".csv"):
             raise ValueError(f"--out must end in .parquet or .csv, got {args.out}")
         if args.out.exists() and not args.overwrite:

@@ -49,11 +49,12 @@ PARAMS = {
 }
 
 
-def settings_from_env() -> Settings:
-    """Settings from the `serve` section of params.yaml (CHURNOPS_PARAMS names another file),
-    then CHURNOPS_* environment variables, defaults for the rest."""
+def settings_from_env(params_file: str | Path | None = None) -> Settings:
+    """Settings from the `serve` section of params.yaml (`params_file`, else CHURNOPS_PARAMS,
+    else ./params.yaml), then CHURNOPS_* environment variables, the defaults above for the rest
+    (the one place they are defined; the CLI's options override them)."""
     values: dict[str, Any] = {}
-    params_file = Path(os.environ.get("CHURNOPS_PARAMS", "params.yaml"))
+    params_file = Path(params_file or os.environ.get("CHURNOPS_PARAMS", "params.yaml"))
     if params_file.is_file():
         serve = load_params(params_file).get("serve") or {}
         values.update({f: serve[k] for f, k in PARAMS.items() if k in serve})
