@@ -5,8 +5,10 @@ metadata and schema the way the pipeline writes them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import sqlite3
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +18,7 @@ from churnops.serving.settings import Settings
 
 
 def _client(folder, **changes) -> TestClient:
+    """A client of a fresh app; the caller enters it (`with`), which runs the app's lifespan."""
     settings = Settings(
         **{
             "model_path": folder / "model.joblib",
@@ -29,9 +32,17 @@ def _client(folder, **changes) -> TestClient:
     return TestClient(create_app(settings))
 
 
+@pytest.fixture
+def started():
+    """Enter clients (running each app's lifespan) and leave them at the end of the test."""
+    with contextlib.ExitStack() as stack:
+        yield stack.enter_context
+
+
 @pytest.fixture(scope="module")
 def client(model_files):
-    return _client(model_files[0], max_batch=5, max_body_bytes=50_000)
+    with _client(model_files[0], max_batch=5, max_body_bytes=50_000) as started:
+        yield started
 
 
 def test_health_ready_model(client):
@@ -147,9 +158,9 @@ def _raw_json(text: str):
     return ("raw", text)
 
 
-def test_flag_policy_accepts_and_warns(model_files):
+def test_flag_policy_accepts_and_warns(started, model_files):
     folder, record = model_files
-    client = _client(folder, policy="flag")
+    client = started(_client(folder, policy="flag"))
     response = client.post("/predict", json={**record, "Contract": "Lifetime", "tenure": 500})
     assert response.status_code == 200
     warnings = response.json()["predictions"][0]["warnings"]
@@ -157,13 +168,13 @@ def test_flag_policy_accepts_and_warns(model_files):
     assert any("tenure=500 is outside the training range" in w for w in warnings)
 
 
-def test_tampered_model_is_refused(model_files, tmp_path):
+def test_tampered_model_is_refused(started, model_files, tmp_path):
     folder, record = model_files
     for name in ("model.joblib", "meta.json", "schema.json"):
         shutil.copy(folder / name, tmp_path / name)
     with open(tmp_path / "model.joblib", "ab") as handle:
         handle.write(b"tampered")
-    client = _client(tmp_path)
+    client = started(_client(tmp_path))
     assert client.get("/health").status_code == 200
     ready = client.get("/ready")
     assert ready.status_code == 503
@@ -183,9 +194,9 @@ def test_settings_from_environment(monkeypatch):
     assert str(settings.schema_path) == "data/prepared/schema.json"
 
 
-def test_every_prediction_is_logged_with_its_request_id(model_files, tmp_path):
+def test_every_prediction_is_logged_with_its_request_id(started, model_files, tmp_path):
     folder, record = model_files
-    client = _client(folder, log_path=tmp_path / "log.sqlite")
+    client = started(_client(folder, log_path=tmp_path / "log.sqlite"))
     assert client.get("/model").json()["engine"] == "onnx"
     answer = client.post("/predict", json=[record, {**record, "customer_id": "c-2"}]).json()
     from churnops.serving.prediction_log import PredictionLog
@@ -199,18 +210,18 @@ def test_every_prediction_is_logged_with_its_request_id(model_files, tmp_path):
     assert "customer_id" not in json.loads(logged["inputs"][0])
 
 
-def test_rejected_requests_are_not_logged(model_files, tmp_path):
+def test_rejected_requests_are_not_logged(started, model_files, tmp_path):
     folder, record = model_files
-    client = _client(folder, log_path=tmp_path / "log.sqlite")
+    client = started(_client(folder, log_path=tmp_path / "log.sqlite"))
     assert client.post("/predict", json={**record, "tenure": -1}).status_code == 422
     from churnops.serving.prediction_log import PredictionLog
 
     assert PredictionLog(tmp_path / "log.sqlite").count() == 0
 
 
-def test_feedback_by_request_or_customer(model_files, tmp_path):
+def test_feedback_by_request_or_customer(started, model_files, tmp_path):
     folder, record = model_files
-    client = _client(folder, log_path=tmp_path / "log.sqlite")
+    client = started(_client(folder, log_path=tmp_path / "log.sqlite"))
     request_id = client.post("/predict", json=record).json()["request_id"]
     by_request = client.post("/feedback", json={"request_id": request_id, "churned": True})
     assert by_request.status_code == 200
@@ -257,9 +268,9 @@ def test_settings_from_params_then_environment(monkeypatch, tmp_path):
         settings_from_env()
 
 
-def test_a_prediction_that_cannot_be_logged_is_not_given(model_files, tmp_path):
+def test_a_prediction_that_cannot_be_logged_is_not_given(started, model_files, tmp_path):
     folder, record = model_files
-    client = _client(folder, log_path=tmp_path / "log.sqlite")
+    client = started(_client(folder, log_path=tmp_path / "log.sqlite"))
     client.app.state.service.log.close()  # as if the disk had gone away
     answer = client.post("/predict", json=record)
     assert answer.status_code == 503
@@ -321,9 +332,9 @@ def test_a_chunked_body_over_the_limit_is_413(client):
     assert answer.json()["error"] == "request too large"
 
 
-def test_an_unwritable_log_is_not_ready_and_feedback_is_503(model_files, tmp_path):
+def test_an_unwritable_log_is_not_ready_and_feedback_is_503(started, model_files, tmp_path):
     folder, record = model_files
-    client = _client(folder, log_path=tmp_path / "log.sqlite")
+    client = started(_client(folder, log_path=tmp_path / "log.sqlite"))
     request_id = client.post("/predict", json=record).json()["request_id"]
     db = client.app.state.service.log._db
     (pages,) = db.execute("PRAGMA page_count").fetchone()
@@ -347,12 +358,12 @@ def test_an_unwritable_log_is_not_ready_and_feedback_is_503(model_files, tmp_pat
     assert client.get("/ready").status_code == 200
 
 
-def test_answers_do_not_reveal_absolute_paths(model_files, tmp_path):
+def test_answers_do_not_reveal_absolute_paths(started, model_files, tmp_path):
     folder, _ = model_files
     broken = tmp_path / "broken"
     shutil.copytree(folder, broken)
     (broken / "model.joblib").write_bytes(b"tampered")
-    client = _client(broken, log_path=tmp_path / "log.sqlite")
+    client = started(_client(broken, log_path=tmp_path / "log.sqlite"))
     answer = client.get("/ready")
     assert answer.status_code == 503
     assert str(tmp_path) not in answer.text
@@ -366,3 +377,17 @@ def test_an_empty_id_in_feedback_is_422(client, body):
     answer = client.post("/feedback", json=body)
     assert answer.status_code == 422
     assert "None" not in answer.text
+
+
+def test_the_model_is_loaded_when_the_server_starts_and_the_log_closed_when_it_stops(
+    model_files, tmp_path
+):
+    folder, record = model_files
+    client = _client(folder, log_path=tmp_path / "log.sqlite")
+    assert not hasattr(client.app.state, "service")  # building the app loads nothing
+    with client:
+        assert client.get("/ready").status_code == 200
+        assert client.post("/predict", json=record).status_code == 200
+        log = client.app.state.service.log
+    with pytest.raises(sqlite3.ProgrammingError):  # closed by the lifespan's shutdown
+        log.count()

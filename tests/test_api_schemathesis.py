@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -51,7 +52,9 @@ def schema(model_files, tmp_path_factory):
         log_path=tmp_path_factory.mktemp("log") / "predictions.sqlite",
         max_batch=20,
     )
-    return schemathesis.openapi.from_asgi("/openapi.json", create_app(settings))
+    app = create_app(settings)
+    with TestClient(app):  # runs the lifespan: the model is loaded, the log opened
+        yield schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 def test_generated_requests_never_cause_a_server_error(schema):

@@ -217,7 +217,7 @@ def test_another_data_set_runs_by_params_alone(tmp_path):
     assert "account" in (repo / "reports/eda/index.html").read_text()
 
 
-def test_served_predictions_run_through_the_monitor_stage(telco_repo, tmp_path):
+def test_served_predictions_run_through_the_monitor_stage(telco_repo, tmp_path, request):
     """Serve the test split, report the outcomes, export the log, and monitor it with
     `dvc exp run -S monitor.current_path=...`: what users do to watch the live model."""
     from fastapi.testclient import TestClient
@@ -236,6 +236,8 @@ def test_served_predictions_run_through_the_monitor_stage(telco_repo, tmp_path):
         policy="flag",
     )
     client = TestClient(create_app(settings))
+    client.__enter__()  # runs the app's lifespan: the model is loaded and the log opened
+    request.addfinalizer(lambda: client.__exit__(None, None, None))
     assert client.get("/ready").json()["engine"] == "onnx"
     rows = pd.read_parquet(repo / "data/prepared/test.parquet")
     schema = _read(repo, "data/prepared/schema.json")

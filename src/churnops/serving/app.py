@@ -3,11 +3,15 @@
 stack trace (`churnops.serving.errors`).
 """
 
+import contextlib
 import gc
 import logging
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from churnops.data.contract import Contract
+from churnops.files import read_json
 from churnops.serving import errors, service
 from churnops.serving.routes import feedback, predict, status
 from churnops.serving.settings import Settings, settings_from_env
@@ -16,17 +20,27 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the service; the model is loaded and verified here, and /ready says whether it is."""
+    """Build the service. Its lifespan loads and verifies the model and opens the log when the
+    server starts (and closes the log when it stops); /ready says whether the model is there."""
     settings = settings or Settings()
-    started = service.start(settings)
+    contract = Contract(read_json(settings.schema_path), settings.policy)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.service = service.start(settings, contract)
+        try:
+            yield
+        finally:
+            service.stop(app.state.service)
+
     app = FastAPI(
         title="churnops prediction service",
         description="Churn probabilities from the pipeline's evaluated model.",
+        lifespan=lifespan,
     )
-    app.state.service = started
     errors.install(app)
     app.include_router(status.router)
-    app.include_router(predict.router_for(started.contract, settings))
+    app.include_router(predict.router_for(contract, settings))
     app.include_router(feedback.router)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
     return app

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from churnops.data.contract import Contract
-from churnops.files import read_json
 from churnops.serving import artifact, prediction_log
 from churnops.serving.errors import ServiceError, public
 from churnops.serving.microbatch import MicroBatcher
@@ -31,10 +30,9 @@ class Service:
     not_ready: str | None = None
 
 
-def start(settings: Settings) -> Service:
+def start(settings: Settings, contract: Contract) -> Service:
     """Load and verify the model, open the log. A failure leaves the service up and not ready,
     with the reason (no file paths)."""
-    contract = Contract(read_json(settings.schema_path), settings.policy)
     service = Service(settings=settings, contract=contract)
     try:
         service.model = artifact.load(
@@ -50,6 +48,12 @@ def start(settings: Settings) -> Service:
         log.error("not ready: %s", exc)
         service.model, service.not_ready = None, public(str(exc))
     return service
+
+
+def stop(service: Service) -> None:
+    """Close the log (every acknowledged prediction is already committed)."""
+    if service.log is not None:
+        service.log.close()
 
 
 def current(request: Request) -> Service:
