@@ -101,3 +101,14 @@ def test_staged_csv_has_no_index_and_unix_line_ends(tmp_path, monkeypatch):
     with staged_outputs() as out:
         out.write_csv("t.csv", pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}))
     assert (tmp_path / "t.csv").read_bytes() == b"a,b\n1,x\n2,y\n"
+
+
+def test_refuse_overwrite_names_the_existing_file(tmp_path):
+    from churnops.files import refuse_overwrite
+
+    new, old = tmp_path / "new.parquet", tmp_path / "old.parquet"
+    old.write_text("x")
+    refuse_overwrite(new, overwrite=False)
+    refuse_overwrite(new, old, overwrite=True)
+    with pytest.raises(ValueError, match=r"old\.parquet exists: pass --overwrite"):
+        refuse_overwrite(new, old, overwrite=False)

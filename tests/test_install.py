@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import venv
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,15 +18,23 @@ from tests.test_api_durability import _free_port, _wait_ready
 pytestmark = pytest.mark.slow
 
 
+# the project's own folders that a package build does not need (only at the top: the package
+# has a `data` subpackage of its own)
+_TOP = {".venv", ".venv-pycaret", ".git", ".dvc", "data", "reports", "models", "logs", ".tmp"}
+
+
+def _leave_out(folder: str, names: list[str]) -> set[str]:
+    top = {n for n in names if n in _TOP} if Path(folder) == ROOT else set()
+    return top | {n for n in names if n.endswith(".egg-info") or n == "__pycache__"}
+
+
 def test_the_package_installs_alone_and_serves(model_files, tmp_path):
     folder, record = model_files
     source = tmp_path / "source"  # a copy, so the build leaves nothing in the work tree
     shutil.copytree(
         ROOT,
         source,
-        ignore=shutil.ignore_patterns(
-            ".venv*", ".git", ".dvc", "data", "reports", "models", "logs", ".tmp", "*.egg-info"
-        ),
+        ignore=_leave_out,
     )
     env_dir = tmp_path / "env"
     venv.create(env_dir, with_pip=True)

@@ -237,7 +237,7 @@ def _export_log(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
     from tqdm import tqdm
 
-    from churnops.files import read_json, staged_outputs
+    from churnops.files import read_json, refuse_overwrite, staged_outputs
     from churnops.params import ParamsError
     from churnops.serving import log_export, prediction_log
 
@@ -246,8 +246,7 @@ def _export_log(args: argparse.Namespace) -> int:
         log_path = args.log
         if args.out.suffix not in (".parquet", ".csv"):
             raise ValueError(f"--out must end in .parquet or .csv, got {args.out}")
-        if args.out.exists() and not args.overwrite:
-            raise ValueError(f"{args.out} exists: pass --overwrite to replace it")
+        refuse_overwrite(args.out, overwrite=args.overwrite)
         since = prediction_log.parse_since(args.since) if args.since else None
         meta, schema = read_json(args.meta), read_json(args.schema)
         version = None if args.model_version == "all" else args.model_version

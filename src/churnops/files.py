@@ -63,6 +63,17 @@ def read_table(path: str | Path, *, as_text: bool = False) -> pd.DataFrame:
     return frame
 
 
+def refuse_overwrite(*paths: Path, overwrite: bool) -> None:
+    """Raise unless the outputs are new or replacing them was asked for (`--overwrite`).
+
+    Raises:
+        ValueError: naming the first existing path.
+    """
+    for path in paths:
+        if path.exists() and not overwrite:
+            raise ValueError(f"{path} exists: pass --overwrite to replace it")
+
+
 def file_digest(path: str | Path, algorithm: str = "sha256") -> str:
     """Return the hex digest of a file's bytes (sha256 by default, or md5)."""
     digest = hashlib.new(algorithm)

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from churnops.data.contract import Contract
 from churnops.data.schema import DataError
+from churnops.files import refuse_overwrite
 
 SCHEMAS = {
     "out": pa.schema(
@@ -67,10 +68,7 @@ def check_paths(input_path: Path, output: Path, rejects: Path, *, overwrite: boo
         raise ValueError(f"output {clash} is the input file: choose another path")
     if same(output, rejects):
         raise ValueError(f"--output and --rejects are the same file {output}: choose two paths")
-    if not overwrite:
-        for path in (output, rejects):
-            if path.exists():
-                raise ValueError(f"{path} exists: pass --overwrite to replace it")
+    refuse_overwrite(output, rejects, overwrite=overwrite)
 
 
 def score(
