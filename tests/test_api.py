@@ -264,7 +264,12 @@ def test_settings_from_params_then_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("CHURNOPS_MAX_BATCH", "9")
     assert settings_from_env().max_batch == 9
     monkeypatch.setenv("CHURNOPS_MAX_BATCH", "0")
-    with pytest.raises(ValueError, match="setting max_batch must be a positive integer, got '0'"):
+    with pytest.raises(ValueError, match=r"setting max_batch \(CHURNOPS_MAX_BATCH .*got '0'"):
+        settings_from_env()
+    monkeypatch.setenv("CHURNOPS_MAX_BATCH", "4")
+    assert settings_from_env(max_batch=2).max_batch == 2  # the command's option wins
+    monkeypatch.setenv("CHURNOPS_ENGINE", "gpu")
+    with pytest.raises(ValueError, match=r"setting engine \(CHURNOPS_ENGINE\): .*got 'gpu'"):
         settings_from_env()
 
 

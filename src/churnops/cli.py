@@ -11,9 +11,8 @@ from typing import Any
 
 import yaml
 
-from churnops.serving.settings import Settings, settings_from_env
+from churnops.serving.settings import default, settings_from_env
 
-DEFAULTS = Settings()
 # option -> the Settings field it defaults to
 _SETTING_OF = {
     "model": "model_path",
@@ -28,7 +27,7 @@ _SETTING_OF = {
 
 def _from_settings(option: str) -> str:
     """Help text for an option whose default is the service's setting."""
-    value = getattr(DEFAULTS, _SETTING_OF[option])
+    value = default(_SETTING_OF[option])
     return f"default {value}, unless params serve or a CHURNOPS_* variable says otherwise"
 
 
@@ -107,23 +106,22 @@ def build_parser() -> argparse.ArgumentParser:
         "balancer's idle timeout: a server that closes first races with a client reusing the "
         "connection, and that request is lost)",
     )
-    serve.add_argument("--model", help=f"model file (default {DEFAULTS.model_path})")
-    serve.add_argument("--meta", help=f"its metadata (default {DEFAULTS.meta_path})")
-    serve.add_argument("--schema", help=f"input schema (default {DEFAULTS.schema_path})")
+    serve.add_argument("--model", help=f"model file ({_from_settings('model')})")
+    serve.add_argument("--meta", help=f"its metadata ({_from_settings('meta')})")
+    serve.add_argument("--schema", help=f"input schema ({_from_settings('schema')})")
     serve.add_argument(
         "--policy",
         choices=("reject", "flag"),
-        help="unseen categories / out-of-range values (default: params serve.policy, or reject)",
+        help=f"unseen categories / out-of-range values ({_from_settings('policy')})",
     )
-    serve.add_argument(
-        "--compiled", help=f"compiled model folder (default {DEFAULTS.compiled_path})"
-    )
+    serve.add_argument("--compiled", help=f"compiled model folder ({_from_settings('compiled')})")
     serve.add_argument(
         "--engine",
         choices=("auto", "onnx", "sklearn"),
-        help="auto: ONNX Runtime when the compiled model is verified, else scikit-learn",
+        help="auto: ONNX Runtime when the compiled model is verified, else scikit-learn "
+        f"({_from_settings('engine')})",
     )
-    serve.add_argument("--log", help="prediction log (default: params serve.log_path)")
+    serve.add_argument("--log", help=f"prediction log ({_from_settings('log')})")
     predict = commands.add_parser("predict", help="score a CSV or Parquet file in chunks")
     predict.add_argument("--input", required=True, type=Path)
     predict.add_argument("--output", required=True, type=Path, help="predictions (.parquet)")
@@ -314,17 +312,14 @@ def _serve(args: argparse.Namespace) -> int:
     from churnops.serving.settings import ENV
 
     # the workers build the app from the environment (uvicorn's factory), so pass options there
-    for option, field in (
-        ("model", "model_path"),
-        ("meta", "meta_path"),
-        ("schema", "schema_path"),
-        ("policy", "policy"),
-        ("compiled", "compiled_path"),
-        ("engine", "engine"),
-        ("log", "log_path"),
-    ):
+    for option, field in _SETTING_OF.items():
         if getattr(args, option):
             os.environ[ENV[field]] = str(getattr(args, option))
+    try:  # a bad setting fails here, naming it and the value, before any worker starts
+        settings_from_env()
+    except ValueError as exc:
+        print(f"churnops serve: error: {exc}", file=sys.stderr)
+        return 2
     uvicorn.run(
         "churnops.serving.app:app_from_env",
         factory=True,

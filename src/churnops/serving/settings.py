@@ -1,33 +1,57 @@
-"""The service's settings: where the model and the log live and how strict the service is; from
-the `serve` section of params.yaml, then CHURNOPS_* environment variables, then the command's
-options (which `churnops serve` passes as variables)."""
+"""The service's settings: where the model and the log live and how strict the service is.
+
+One chain, resolved by pydantic-settings, first match wins: the values given to `Settings(...)`
+(the command's options), then CHURNOPS_* environment variables, then the `serve` section of the
+params file (CHURNOPS_PARAMS, else ./params.yaml), then the defaults below, the one place they
+are defined. A bad value fails with the setting's name and the value received.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from churnops.params import load_params
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
     """Where the model and the log live and how strict the service is."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", protected_namespaces=())
 
     model_path: Path = Path("models/model.joblib")
     meta_path: Path = Path("models/model_meta.json")
     schema_path: Path = Path("data/prepared/schema.json")
     compiled_path: Path = Path("models/compiled")
-    engine: str = "auto"  # auto (ONNX when verified, else scikit-learn), onnx, sklearn
-    policy: str = "reject"  # unseen categories / out-of-range values: reject or flag
-    max_batch: int = 1000  # customers per request
-    max_body_bytes: int = 1 << 20  # request body limit
+    # auto: ONNX when it verified at compile time, else scikit-learn
+    engine: Literal["auto", "onnx", "sklearn"] = "auto"
+    # unseen categories / out-of-range values: reject the customer, or score and flag it
+    policy: Literal["reject", "flag"] = "reject"
+    max_batch: int = Field(1000, ge=1)  # customers per request
+    max_body_bytes: int = Field(1 << 20, ge=1)  # request body limit
     log_path: Path = Path("logs/predictions.sqlite")
-    log_sync: str = "NORMAL"  # NORMAL survives a killed process, FULL also a power cut
+    # NORMAL survives a killed process, FULL also a power cut (an fsync per commit)
+    log_sync: Literal["NORMAL", "FULL"] = "NORMAL"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _Environment(settings_cls), _ParamsServe(settings_cls)
 
 
+# the environment variable of each setting
 ENV = {
     "model_path": "CHURNOPS_MODEL",
     "meta_path": "CHURNOPS_META",
@@ -40,40 +64,64 @@ ENV = {
     "log_path": "CHURNOPS_LOG",
     "log_sync": "CHURNOPS_LOG_SYNC",
 }
-# params.yaml `serve` keys that set a default
-PARAMS = {
-    "policy": "policy",
-    "max_batch": "max_batch",
-    "max_body_bytes": "max_body_bytes",
-    "log_path": "log_path",
-}
+# the params.yaml `serve` keys that are settings (the section's other keys are the pipeline's)
+PARAMS_KEYS = ("policy", "max_batch", "max_body_bytes", "log_path")
+
+_params_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
+    "churnops_params_file", default=None
+)
 
 
-def settings_from_env(params_file: str | Path | None = None) -> Settings:
-    """Settings from the `serve` section of params.yaml (`params_file`, else CHURNOPS_PARAMS,
-    else ./params.yaml), then CHURNOPS_* environment variables, the defaults above for the rest
-    (the one place they are defined; the CLI's options override them)."""
-    values: dict[str, Any] = {}
-    params_file = Path(params_file or os.environ.get("CHURNOPS_PARAMS", "params.yaml"))
-    if params_file.is_file():
-        serve = load_params(params_file).get("serve") or {}
-        values.update({f: serve[k] for f, k in PARAMS.items() if k in serve})
-    for field, variable in ENV.items():
-        if variable in os.environ:
-            values[field] = os.environ[variable]
-    return Settings(**{f: _typed(f, v) for f, v in values.items()})
+class _Environment(PydanticBaseSettingsSource):
+    """CHURNOPS_* variables, by the names in ENV."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        variable = ENV[field_name]
+        return os.environ.get(variable), variable, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {f: os.environ[v] for f, v in ENV.items() if v in os.environ}
 
 
-def _typed(field: str, value: Any) -> Any:
-    """A setting's value in its type; ValueError naming the setting when it does not fit."""
+class _ParamsServe(PydanticBaseSettingsSource):
+    """The settings that the params file's `serve` section gives."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = params_path(_params_file.get())
+        if not path.is_file():
+            return {}
+        serve = load_params(path).get("serve") or {}
+        return {key: serve[key] for key in PARAMS_KEYS if key in serve}
+
+
+def params_path(params_file: str | Path | None = None) -> Path:
+    """The params file that settings come from: the one given, else CHURNOPS_PARAMS, else
+    ./params.yaml."""
+    return Path(params_file or os.environ.get("CHURNOPS_PARAMS", "params.yaml"))
+
+
+def default(field: str) -> Any:
+    """A setting's default (without reading the environment or params)."""
+    return Settings.model_fields[field].default
+
+
+def settings_from_env(params_file: str | Path | None = None, **options: Any) -> Settings:
+    """The settings chain with `params_file` as the params file; ValueError naming the setting
+    and the value when one does not fit."""
+    token = _params_file.set(params_path(params_file))
     try:
-        if field.startswith("max_"):
-            number = int(value)
-            if isinstance(value, bool) or number < 1:
-                raise ValueError
-            return number
-        if field.endswith("_path"):
-            return Path(str(value))
-    except (TypeError, ValueError):
-        raise ValueError(f"setting {field} must be a positive integer, got {value!r}") from None
-    return str(value)
+        return Settings(**options)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        name = ".".join(str(part) for part in problem["loc"])
+        sources = [ENV[name]] if name in ENV else []
+        sources += [f"params serve.{name}"] if name in PARAMS_KEYS else []
+        source = f" ({' or '.join(sources)})" if sources else ""
+        raise ValueError(
+            f"setting {name}{source}: {problem['msg']}, got {problem.get('input')!r}"
+        ) from None
+    finally:
+        _params_file.reset(token)
