@@ -80,13 +80,9 @@ def telco_repo_built(tmp_path_factory):
     """A temporary git + DVC repository in which `dvc repro` has run on a stratified 600-row
     sample of Telco with small grids, and the results are committed (the pipeline runs once per
     test process; tests get copies through `telco_repo`)."""
-    from tests.pipeline_repo import commit, make_repo, project_params, run, small_training
+    from tests.pipeline_repo import commit, run, sample_repo
 
-    raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False)
-    sample = raw.groupby("Churn", group_keys=False).sample(frac=600 / len(raw), random_state=0)
-    params = small_training(project_params())
-    params["prepare"]["sha256"] = None
-    repo = make_repo(tmp_path_factory.mktemp("telco") / "repo", sample, "sample.csv", params)
+    repo = sample_repo(tmp_path_factory.mktemp("telco") / "repo")
     run(repo, "dvc", "repro")
     commit(repo, "first run")
     return repo

@@ -95,3 +95,15 @@ def make_repo(root: Path, raw: pd.DataFrame, raw_name: str, params: dict[str, An
 def commit(repo: Path, message: str) -> None:
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-q", "-m", message)
+
+
+def sample_repo(root: Path) -> Path:
+    """The test pipeline's repository: a stratified 600-row sample of Telco, tests/params.yaml
+    with small grids, committed; `dvc repro` not yet run."""
+    from tests.conftest import TELCO
+
+    raw = pd.read_csv(TELCO, dtype=str, keep_default_na=False)
+    sample = raw.groupby("Churn", group_keys=False).sample(frac=600 / len(raw), random_state=0)
+    params = small_training(project_params())
+    params["prepare"]["sha256"] = None
+    return make_repo(root, sample, "sample.csv", params)

@@ -23,6 +23,19 @@ def _read(repo, path):
     return json.loads((repo / path).read_text())
 
 
+def test_the_report_fixture_has_the_shape_of_the_pipeline_outputs(telco_repo_built):
+    """The reporting tests read tests/fixtures/pipeline_outputs; this fails when the pipeline's
+    outputs change shape (refresh the fixture with `python -m tests.report_fixture`)."""
+    from tests.report_fixture import FILES, FIXTURE, shape
+
+    for path in FILES:
+        if path.endswith(".json"):
+            assert shape(_read(FIXTURE, path)) == shape(_read(telco_repo_built, path)), path
+        elif path.endswith(".csv"):
+            fixture, real = pd.read_csv(FIXTURE / path), pd.read_csv(telco_repo_built / path)
+            assert list(fixture.columns) == list(real.columns), path
+
+
 def test_repro_writes_every_output(telco_repo):
     repo = telco_repo
     assert set(_read(repo, "reports/evaluate/metrics.json")) == HEADLINE

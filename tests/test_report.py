@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from churnops.reporting import model_card, pages, report
-from tests.test_pipeline import _read
+from tests import report_fixture
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -33,35 +33,6 @@ IMAGE_PROBE = (
 )
 
 
-def _outputs(repo):
-    """The outputs a report stage reads, from a repository where the pipeline ran."""
-    import pandas as pd
-
-    return {
-        "meta": _read(repo, "models/model_meta.json"),
-        "compiled": _read(repo, "models/compiled/manifest.json"),
-        "schema": _read(repo, "data/prepared/schema.json"),
-        "quality": _read(repo, "reports/prepare/data_quality.json"),
-        "quality_md": (repo / "reports/prepare/data_quality.md").read_text(),
-        "cv": _read(repo, "reports/train/cv_results.json"),
-        "metrics": _read(repo, "reports/evaluate/metrics.json"),
-        "intervals": _read(repo, "reports/evaluate/intervals.json"),
-        "diagnostics": _read(repo, "reports/evaluate/diagnostics.json"),
-        "business": _read(repo, "reports/evaluate/business.json"),
-        "fairness": _read(repo, "reports/evaluate/fairness.json"),
-        "permutation": pd.read_csv(
-            repo / "reports/evaluate/plots/permutation_importance.csv"
-        ).to_dict(orient="records"),
-        "problem": {
-            "statement": "Customers leave.",
-            "current_churn_rate": 0.265,
-            "intended_use": "rank customers for retention offers",
-        },
-        "recipes": [{"kind": "log", "name": "log_total_charges", "column": "TotalCharges"}],
-        "source": {"path": "data/raw/sample.csv", "sha256": None},
-    }
-
-
 CARD_SECTIONS = (
     "## Purpose and intended use",
     "## Data",
@@ -76,8 +47,8 @@ CARD_SECTIONS = (
 )
 
 
-def test_model_card_has_every_section_and_numbers_from_outputs(telco_repo):
-    outputs = _outputs(telco_repo)
+def test_model_card_has_every_section_and_numbers_from_outputs():
+    outputs = report_fixture.outputs()
     card = model_card.render(outputs)
     for heading in CARD_SECTIONS:
         assert heading in card
@@ -88,15 +59,15 @@ def test_model_card_has_every_section_and_numbers_from_outputs(telco_repo):
     assert f"On the {outputs['compiled']['rows']:,} test rows" in card
 
 
-def test_model_card_says_why_the_model_is_not_compiled(telco_repo):
-    outputs = _outputs(telco_repo)
+def test_model_card_says_why_the_model_is_not_compiled():
+    outputs = report_fixture.outputs()
     outputs["compiled"] = {"compiled": False, "reason": "skl2onnx cannot convert X"}
     card = model_card.render(outputs)
     assert "Scored by scikit-learn (not compiled: skl2onnx cannot convert X)" in card
 
 
-def test_model_card_says_so_when_parts_are_absent(telco_repo):
-    outputs = _outputs(telco_repo)
+def test_model_card_says_so_when_parts_are_absent():
+    outputs = report_fixture.outputs()
     outputs.update(
         problem=None,
         business={"threshold": 0.5, "note": "no business section in params: not assessed"},
@@ -113,8 +84,8 @@ def test_model_card_says_so_when_parts_are_absent(telco_repo):
     assert "no fairness groups in params: not assessed" in card
 
 
-def test_report_page_has_sections_and_relative_figures(telco_repo):
-    outputs = _outputs(telco_repo)
+def test_report_page_has_sections_and_relative_figures():
+    outputs = report_fixture.outputs()
     figures = {"evaluate/figures/roc.png", "eda/figures/histograms.png"}
     html = report.render({**outputs, "model_card": model_card.render(outputs)}, figures)
     for _, anchor in report.SECTIONS:

@@ -12,12 +12,10 @@ MODULE_LINES, STAGE_LINES, FUNCTION_LINES = 350, 80, 60
 LONG_FUNCTIONS = {
     "cli.py:build_parser": "the argparse declaration of every command",
     "cli.py:_export_log": "the export's streaming writer and its progress bar",
-    "modeling/evaluation.py:evaluate_model": "every evaluation report assembled in one place",
     "modeling/training.py:fit": "compare, select, tune and fit in their order, with logging",
     "monitoring/batch_monitor.py:monitor_batch": "the reference figures and the Evidently call",
     "monitoring/monitor.py:assess": "one batch's checks in their order",
     "reporting/eda_page.py:eda_page": "one page's sections in order",
-    "reporting/report.py:render": "one page's sections in order",
     "serving/routes/predict.py:predict": "the request's path: parse, check, score, answer",
     "serving/batch_scoring.py:score": "the chunk loop with its two writers",
 }

@@ -45,11 +45,9 @@ def evaluate_model(
 ) -> Evaluation:
     """Score and diagnose `model` (see the module's docstring)."""
     settings = params["evaluate"]
-    seed, n_jobs = params["base"]["seed"], params["base"]["n_jobs"]
     threshold = evaluate.check_threshold(settings["threshold"])
-    samples, confidence = settings["bootstrap_samples"], settings["confidence"]
     decision = float(meta["decision_threshold"]["value"])
-    scoring, folds = meta["cv"]["scoring"], meta["cv"]["folds"]
+    scoring = meta["cv"]["scoring"]
     features = list(meta["features"])
 
     y = binary_target(test_rows[spec.target], spec.positive_label)
@@ -59,58 +57,19 @@ def evaluate_model(
     impact, profit = business_impact(params, y, proba, decision, meta)
     fair = fairness_by_group(params, test_rows, y, proba, decision)
 
-    log.info("diagnosing on the training split: learning curve, CV strategies")
     X_train = train_rows[features]
     y_train = binary_target(train_rows[spec.target], spec.positive_label)
-    curve_rules = settings["learning_curve"]
-    learning = diagnose.learning_points(
-        model,
-        X_train,
-        y_train,
-        sizes=diagnose.check_train_sizes(curve_rules.get("train_sizes")),
-        folds=folds,
-        scoring=scoring,
-        seed=seed,
-        n_jobs=n_jobs,
-    )
-    rules = {k: curve_rules[k] for k in ("high_variance_gap", "high_bias_below")}
-    diagnostics = {
-        "learning_curve": diagnose.summary(learning, rules),
-        "cv_strategies": diagnose.compare_cv_strategies(
-            model, X_train, y_train, folds=folds, scoring=scoring, seed=seed, n_jobs=n_jobs
-        ),
-        "calibration": {"brier": brier, "bins": len(calibration)},
-    }
+    learning, diagnostics = training_diagnostics(model, X_train, y_train, meta, params)
+    diagnostics["calibration"] = {"brier": brier, "bins": len(calibration)}
     log.info("permutation importance of %d input columns", len(features))
     permutation = importance.permutation_table(
-        model,
-        test_rows[features],
-        y,
-        scoring=scoring,
-        repeats=settings["permutation_repeats"],
-        seed=seed,
-        n_jobs=n_jobs,
-    )
+        model, test_rows[features], y, scoring=scoring, repeats=settings["permutation_repeats"],
+        seed=params["base"]["seed"], n_jobs=params["base"]["n_jobs"],
+    )  # fmt: skip
     weights = importance.model_weights(model)
     reports = {
         "metrics": scores,
-        "intervals": {
-            "confidence": confidence,
-            "samples": samples,
-            "threshold": threshold,
-            "intervals": evaluate.bootstrap_intervals(
-                y, proba, threshold, samples=samples, seed=seed, confidence=confidence
-            ),
-        },
-        "classification_report": {
-            "threshold": threshold,
-            "rows": len(test_rows),
-            "classes": evaluate.classification_report(y, proba, threshold, spec.labels),
-            "at_decision_threshold": {
-                "threshold": decision,
-                "classes": evaluate.classification_report(y, proba, decision, spec.labels),
-            },
-        },
+        **_threshold_reports(y, proba, threshold, decision, spec.labels, params),
         "business": impact,
         "fairness": fair,
         "fairness_metrics": fairness.headline(fair),
@@ -125,19 +84,76 @@ def evaluate_model(
         "permutation_importance": permutation,
         "profit_test": profit,
         "fairness_rates": fairness.rates_table(fair),
-        "model_weights": weights
-        if weights is not None
-        else pd.DataFrame(columns=["feature", "weight", "kind"]),
+        "model_weights": pd.DataFrame(columns=["feature", "weight", "kind"])
+        if weights is None
+        else weights,
     }
-    return Evaluation(
-        reports=reports,
-        tables=tables,
-        weights=weights,
-        brier=brier,
+    return Evaluation(reports, tables, weights, brier, scoring, decision, spec.labels)
+
+
+def _threshold_reports(
+    y: pd.Series,
+    proba: np.ndarray,
+    threshold: float,
+    decision: float,
+    labels: list[str],
+    params: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Bootstrap intervals of the headline metrics at `threshold`, and the per-class report at
+    `threshold` and at the decision threshold."""
+    samples, confidence = params["evaluate"]["bootstrap_samples"], params["evaluate"]["confidence"]
+    seed = params["base"]["seed"]
+    return {
+        "intervals": {
+            "confidence": confidence,
+            "samples": samples,
+            "threshold": threshold,
+            "intervals": evaluate.bootstrap_intervals(
+                y, proba, threshold, samples=samples, seed=seed, confidence=confidence
+            ),
+        },
+        "classification_report": {
+            "threshold": threshold,
+            "rows": len(y),
+            "classes": evaluate.classification_report(y, proba, threshold, labels),
+            "at_decision_threshold": {
+                "threshold": decision,
+                "classes": evaluate.classification_report(y, proba, decision, labels),
+            },
+        },
+    }
+
+
+def training_diagnostics(
+    model: Pipeline,
+    X_train: pd.DataFrame,
+    y_train: pd.Series,
+    meta: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The learning curve's points, and its summary with the CV-strategy comparison, computed
+    on the training split with the folds and the scoring the model was selected with."""
+    log.info("diagnosing on the training split: learning curve, CV strategies")
+    seed, n_jobs = params["base"]["seed"], params["base"]["n_jobs"]
+    scoring, folds = meta["cv"]["scoring"], meta["cv"]["folds"]
+    curve_rules = params["evaluate"]["learning_curve"]
+    learning = diagnose.learning_points(
+        model,
+        X_train,
+        y_train,
+        sizes=diagnose.check_train_sizes(curve_rules.get("train_sizes")),
+        folds=folds,
         scoring=scoring,
-        decision=decision,
-        labels=spec.labels,
+        seed=seed,
+        n_jobs=n_jobs,
     )
+    rules = {k: curve_rules[k] for k in ("high_variance_gap", "high_bias_below")}
+    return learning, {
+        "learning_curve": diagnose.summary(learning, rules),
+        "cv_strategies": diagnose.compare_cv_strategies(
+            model, X_train, y_train, folds=folds, scoring=scoring, seed=seed, n_jobs=n_jobs
+        ),
+    }
 
 
 def business_impact(

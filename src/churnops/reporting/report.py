@@ -29,6 +29,58 @@ def _figures(names: list[tuple[str, str]], available: set[str]) -> str:
 
 def render(outputs: Mapping[str, Any], figures: set[str]) -> str:
     """The page. `figures` holds the relative paths of the PNGs that exist (from reports/)."""
+    body = [
+        _overview(outputs),
+        pages.section(
+            "Data quality",
+            pages.from_markdown(outputs["quality_md"], demote=2),
+            anchor="data-quality",
+        ),
+        pages.section(
+            "Exploration",
+            "<p>The full exploration of the training split: "
+            '<a href="eda/index.html">open the EDA page</a>.</p>',
+            _figures(EXPLORATION_FIGURES, figures),
+            anchor="exploration",
+        ),
+        _selection(outputs["cv"]),
+        pages.section(
+            "Evaluation",
+            pages.table(pd.DataFrame([outputs["metrics"]])),
+            _figures(EVALUATION_FIGURES, figures),
+            anchor="evaluation",
+        ),
+        _business(outputs["business"], figures),
+        _fairness(outputs["fairness"], figures),
+        _monitoring(outputs.get("monitor")),
+        pages.section(
+            "Model card",
+            '<p><a href="model_card.md">model_card.md</a></p>',
+            pages.from_markdown(outputs["model_card"], demote=2),
+            anchor="model-card",
+        ),
+    ]
+    nav = [(title, f"#{anchor}") for title, anchor in SECTIONS]
+    return pages.page("churnops lifecycle report", "\n".join(body), nav=nav)
+
+
+EXPLORATION_FIGURES = [
+    ("eda/figures/histograms.png", "Numeric columns by class"),
+    ("eda/figures/correlation_matrix.png", "Correlation of numeric features"),
+    ("eda/figures/categories.png", "Categories: counts and positive rate"),
+]
+EVALUATION_FIGURES = [
+    ("evaluate/figures/confusion_matrix.png", "Confusion matrix (test)"),
+    ("evaluate/figures/roc.png", "ROC curve (test)"),
+    ("evaluate/figures/pr.png", "Precision-recall curve (test)"),
+    ("evaluate/figures/calibration.png", "Calibration (test)"),
+    ("evaluate/figures/learning_curve.png", "Learning curve (train CV)"),
+    ("evaluate/figures/permutation_importance.png", "Permutation importance"),
+    ("evaluate/figures/model_weights.png", "Model weights by source column"),
+]
+
+
+def _overview(outputs: Mapping[str, Any]) -> str:
     meta, metrics, cv = outputs["meta"], outputs["metrics"], outputs["cv"]
     impact, fair = outputs["business"], outputs["fairness"]
     overview = [
@@ -43,115 +95,67 @@ def render(outputs: Mapping[str, Any], figures: set[str]) -> str:
             ("expected savings (test)", f"{impact['expected_savings']:,.0f}"),
         ]
     overview.append(("fairness flags", ", ".join(fair.get("flagged_groups") or []) or "none"))
+    return pages.section(
+        "Overview",
+        pages.cards(overview),
+        pages.paragraph(
+            f"Model {meta['candidate']} ({meta['model_sha256'][:12]}), chosen by rule "
+            f"{meta['selection']['rule']} among {len(cv['candidates'])} candidates; "
+            "no stage that selects, tunes or sets a threshold for the model reads the "
+            "test split."
+        ),
+        anchor="overview",
+    )
 
-    body = [
-        pages.section(
-            "Overview",
-            pages.cards(overview),
-            pages.paragraph(
-                f"Model {meta['candidate']} ({meta['model_sha256'][:12]}), chosen by rule "
-                f"{meta['selection']['rule']} among {len(cv['candidates'])} candidates; "
-                "no stage that selects, tunes or sets a threshold for the model reads the "
-                "test split."
-            ),
-            anchor="overview",
+
+def _selection(cv: Mapping[str, Any]) -> str:
+    return pages.section(
+        "Model selection",
+        pages.paragraph(
+            f"{cv['folds']}-fold CV on the training split ({cv['scoring']}); "
+            f"rule {cv['selection']['rule']}: best {cv['selection']['best']}, "
+            f"bar {cv['selection']['bar']:.4f}, chose {cv['selection']['chosen']}."
         ),
-        pages.section(
-            "Data quality",
-            pages.from_markdown(outputs["quality_md"], demote=2),
-            anchor="data-quality",
-        ),
-        pages.section(
-            "Exploration",
-            "<p>The full exploration of the training split: "
-            '<a href="eda/index.html">open the EDA page</a>.</p>',
-            _figures(
-                [
-                    ("eda/figures/histograms.png", "Numeric columns by class"),
-                    ("eda/figures/correlation_matrix.png", "Correlation of numeric features"),
-                    ("eda/figures/categories.png", "Categories: counts and positive rate"),
-                ],
-                figures,
-            ),
-            anchor="exploration",
-        ),
-        pages.section(
-            "Model selection",
-            pages.paragraph(
-                f"{cv['folds']}-fold CV on the training split ({cv['scoring']}); "
-                f"rule {cv['selection']['rule']}: best {cv['selection']['best']}, "
-                f"bar {cv['selection']['bar']:.4f}, chose {cv['selection']['chosen']}."
-            ),
-            _candidates(cv),
-            anchor="model-selection",
-        ),
-        pages.section(
-            "Evaluation",
-            pages.table(pd.DataFrame([metrics])),
-            _figures(
-                [
-                    ("evaluate/figures/confusion_matrix.png", "Confusion matrix (test)"),
-                    ("evaluate/figures/roc.png", "ROC curve (test)"),
-                    ("evaluate/figures/pr.png", "Precision-recall curve (test)"),
-                    ("evaluate/figures/calibration.png", "Calibration (test)"),
-                    ("evaluate/figures/learning_curve.png", "Learning curve (train CV)"),
-                    ("evaluate/figures/permutation_importance.png", "Permutation importance"),
-                    ("evaluate/figures/model_weights.png", "Model weights by source column"),
-                ],
-                figures,
-            ),
-            anchor="evaluation",
-        ),
-        pages.section(
-            "Business impact",
-            pages.paragraph(impact["note"], "note")
-            if "note" in impact
-            else pages.table(
-                pd.DataFrame([{k: v for k, v in impact.items() if k != "threshold_source"}])
-            ),
-            _figures(
-                [("evaluate/figures/profit_test.png", "Expected profit by threshold")], figures
-            ),
-            anchor="business",
-        ),
-        pages.section(
-            "Fairness",
-            pages.paragraph(fair["note"], "note")
-            if not fair["groups"]
-            else pages.table(
-                pd.DataFrame(
-                    [
-                        {
-                            "group": g,
-                            "demographic_parity_difference": v["demographic_parity_difference"],
-                            "equalized_odds_difference": v["equalized_odds_difference"],
-                            "flags": ", ".join(v["flags"]) or "none",
-                        }
-                        for g, v in fair["groups"].items()
-                    ]
-                )
-            ),
-            _figures(
-                [
-                    (
-                        "evaluate/figures/fairness.png",
-                        f"Rates per group, {fair.get('confidence', 0.95):.0%} bootstrap intervals",
-                    )
-                ],
-                figures,
-            ),
-            anchor="fairness",
-        ),
-        _monitoring(outputs.get("monitor")),
-        pages.section(
-            "Model card",
-            '<p><a href="model_card.md">model_card.md</a></p>',
-            pages.from_markdown(outputs["model_card"], demote=2),
-            anchor="model-card",
-        ),
-    ]
-    nav = [(title, f"#{anchor}") for title, anchor in SECTIONS]
-    return pages.page("churnops lifecycle report", "\n".join(body), nav=nav)
+        _candidates(cv),
+        anchor="model-selection",
+    )
+
+
+def _business(impact: Mapping[str, Any], figures: set[str]) -> str:
+    if "note" in impact:
+        content = pages.paragraph(impact["note"], "note")
+    else:
+        shown = {k: v for k, v in impact.items() if k != "threshold_source"}
+        content = pages.table(pd.DataFrame([shown]))
+    return pages.section(
+        "Business impact",
+        content,
+        _figures([("evaluate/figures/profit_test.png", "Expected profit by threshold")], figures),
+        anchor="business",
+    )
+
+
+def _fairness(fair: Mapping[str, Any], figures: set[str]) -> str:
+    if not fair["groups"]:
+        content = pages.paragraph(fair["note"], "note")
+    else:
+        rows = [
+            {
+                "group": g,
+                "demographic_parity_difference": v["demographic_parity_difference"],
+                "equalized_odds_difference": v["equalized_odds_difference"],
+                "flags": ", ".join(v["flags"]) or "none",
+            }
+            for g, v in fair["groups"].items()
+        ]
+        content = pages.table(pd.DataFrame(rows))
+    caption = f"Rates per group, {fair.get('confidence', 0.95):.0%} bootstrap intervals"
+    return pages.section(
+        "Fairness",
+        content,
+        _figures([("evaluate/figures/fairness.png", caption)], figures),
+        anchor="fairness",
+    )
 
 
 def _candidates(cv: Mapping[str, Any]) -> str:
