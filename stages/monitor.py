@@ -12,7 +12,7 @@ import joblib
 
 from churnops.config import load_params
 from churnops.data import cleaning
-from churnops.files import read_json, read_table, staged_outputs
+from churnops.files import CsvFormat, read_json, read_table, staged_outputs
 from churnops.monitoring.batch_monitor import monitor_batch
 from churnops.stage import run
 
@@ -34,7 +34,7 @@ def main() -> None:
 
     params = load_params(args.params)
     monitored = monitor_batch(
-        read_table(args.batch),
+        read_table(args.batch, csv=CsvFormat.from_params(params)),
         read_table(args.reference),
         read_json(args.schema),
         joblib.load(args.model),

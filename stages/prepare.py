@@ -7,7 +7,7 @@ import logging
 
 from churnops.config import load_params
 from churnops.data import cleaning, quality, schema
-from churnops.files import file_digest, read_table, staged_outputs
+from churnops.files import CsvFormat, file_digest, read_table, staged_outputs
 from churnops.params import ParamsError, get, get_number
 from churnops.stage import run
 
@@ -40,7 +40,7 @@ def main() -> None:
                 "the raw file changed; update prepare.sha256 if that is intended"
             )
 
-    raw = read_table(args.raw, as_text=True)
+    raw = read_table(args.raw, as_text=True, csv=CsvFormat.from_params(params))
     log.info("read %s: %d rows x %d columns", args.raw, *raw.shape)
     frame, cleaned = cleaning.clean(raw, spec)
     train, test = cleaning.split(frame, spec.target, test_size=test_size, seed=seed)

@@ -151,3 +151,14 @@ def test_predict_refuses_paths_that_would_destroy_data(model_files, tmp_path, ca
     assert "exists: pass --overwrite" in capsys.readouterr().err
     assert out.read_bytes() == first
     assert cli.main(["predict", *common, "--output", str(out), "--overwrite"]) == 0
+
+
+def test_chunks_of_a_csv_in_the_params_format(tmp_path):
+    from churnops.files import CsvFormat, InputFileError
+
+    path = tmp_path / "in.csv"
+    path.write_text("id;amount\na;1,5\nb;2\nc;-0,25\n")
+    chunks = list(batch_scoring.read_chunks(path, 2, CsvFormat(sep=";", decimal=",")))
+    assert [c["amount"].tolist() for c in chunks] == [["1.5", "2"], ["-0.25"]]
+    with pytest.raises(InputFileError, match=r"set prepare\.csv\.sep: ';'"):
+        list(batch_scoring.read_chunks(path, 2))

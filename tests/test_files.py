@@ -3,7 +3,14 @@ import json
 import pandas as pd
 import pytest
 
-from churnops.files import InputFileError, dumps_json, file_digest, read_table, staged_outputs
+from churnops.files import (
+    CsvFormat,
+    InputFileError,
+    dumps_json,
+    file_digest,
+    read_table,
+    staged_outputs,
+)
 
 
 def test_read_table_csv_as_text_keeps_codes_and_blanks(tmp_path):
@@ -30,7 +37,7 @@ def test_read_table_parquet_round_trip(tmp_path):
         ("blank.csv", b"\n\n", "no header and no rows"),
         ("bad.parquet", b"not parquet at all", "cannot be read as parquet"),
         ("data.xlsx", b"x", "unknown file type '.xlsx'"),
-        ("binary.csv", b"a,b\n\xff\xfe\x00\x81,1\n", "cannot be read as csv"),
+        ("binary.csv", b"a,b\n\xff\xfe\x00\x81,1\n", "not utf-8 text .* prepare.csv.encoding"),
     ],
 )
 def test_read_table_rejects_bad_files(tmp_path, name, content, message):
@@ -38,6 +45,27 @@ def test_read_table_rejects_bad_files(tmp_path, name, content, message):
     path.write_bytes(content)
     with pytest.raises(InputFileError, match=message):
         read_table(path, as_text=True)
+
+
+def test_a_semicolon_file_read_with_commas_names_the_separator_to_set(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("age;income;label\n30;1,5;yes\n40;2,25;no\n")
+    with pytest.raises(InputFileError, match=r"looks ';'-separated; set prepare.csv.sep: ';'"):
+        read_table(path, as_text=True)
+    frame = read_table(path, as_text=True, csv=CsvFormat(sep=";", decimal=","))
+    assert frame.columns.tolist() == ["age", "income", "label"]
+    assert frame["income"].tolist() == ["1.5", "2.25"]  # for the number parser
+    assert frame["label"].tolist() == ["yes", "no"]
+    typed = read_table(path, csv=CsvFormat(sep=";", decimal=","))
+    assert typed["income"].tolist() == [1.5, 2.25]
+
+
+def test_a_latin1_file_reads_with_its_encoding(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("city,label\nZürich,yes\n".encode("latin-1"))
+    with pytest.raises(InputFileError, match=r"set prepare\.csv\.encoding"):
+        read_table(path, as_text=True)
+    assert read_table(path, csv=CsvFormat(encoding="latin-1"))["city"].tolist() == ["Zürich"]
 
 
 def test_read_table_missing_file(tmp_path):

@@ -111,7 +111,7 @@ def test_bad_data_is_rejected_and_leaves_no_outputs(tmp_path, params, sample, ca
     [
         ("raw.csv", b"", r"raw\.csv: the file is empty \(0 bytes\)"),
         ("raw.parquet", b"PAR1 definitely not parquet", r"raw\.parquet: cannot be read as parquet"),
-        ("raw.csv", b"\x00\xff\xfe\x81garbage\n\x00\x00", r"raw\.csv: cannot be read as csv"),
+        ("raw.csv", b"\x00\xff\xfe\x81garbage\n\x00\x00", r"raw\.csv: not utf-8 text"),
     ],
 )
 def test_unreadable_files_are_rejected(tmp_path, params, name, content, message):

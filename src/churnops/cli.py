@@ -39,6 +39,17 @@ def _fill_from_settings(args: argparse.Namespace, options: tuple[str, ...]) -> N
             setattr(args, option, getattr(settings, _SETTING_OF[option]))
 
 
+def _csv_format(args: argparse.Namespace) -> Any:
+    """The CSV format of the user's files: params `prepare.csv` (the params file of the settings
+    chain), else comma, point and UTF-8."""
+    from churnops.files import CsvFormat
+    from churnops.params import load_params
+    from churnops.serving.settings import params_path
+
+    path = params_path(getattr(args, "params", None))
+    return CsvFormat.from_params(load_params(path)) if path.is_file() else CsvFormat()
+
+
 HEADLINE = ("roc_auc", "pr_auc", "accuracy", "precision", "recall", "f1", "log_loss", "brier")
 
 
@@ -209,7 +220,7 @@ def _predict(args: argparse.Namespace) -> int:
         contract = Contract(model.schema, args.policy)
         with tqdm(desc="scoring", unit="rows", disable=None) as bar, staged_outputs() as out:
             counts = batch_scoring.score(
-                batch_scoring.read_chunks(args.input, args.chunk_rows),
+                batch_scoring.read_chunks(args.input, args.chunk_rows, _csv_format(args)),
                 model,
                 contract,
                 output=out.path(args.output),

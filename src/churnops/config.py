@@ -37,8 +37,15 @@ class Bound(_Section):
     max: float | None = None
 
 
+class Csv(_Section):
+    sep: str = Field(min_length=1, max_length=1)
+    decimal: Literal[".", ","]
+    encoding: str = Field(min_length=1)
+
+
 class Prepare(_Section):
     raw_path: str
+    csv: Csv
     sha256: str | None = Field(pattern=r"^[0-9a-f]{64}$")
     test_size: float = Fraction
     strict_schema: bool

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +27,58 @@ class InputFileError(ValueError):
     """An input file is missing, unreadable, empty or of an unknown format."""
 
 
-def read_table(path: str | Path, *, as_text: bool = False) -> pd.DataFrame:
+@dataclass(frozen=True)
+class CsvFormat:
+    """How a CSV file is written (params `prepare.csv`): field separator, decimal mark, encoding."""
+
+    sep: str = ","
+    decimal: str = "."
+    encoding: str = "utf-8"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> CsvFormat:
+        return cls(**((params.get("prepare") or {}).get("csv") or {}))
+
+    def read_options(self, *, as_text: bool) -> dict[str, Any]:
+        """pandas.read_csv keywords (text cells keep a decimal comma; `to_decimal_point` fixes
+        them)."""
+        # pandas' own UTF-8 path (encoding=None) refuses invalid bytes; "utf-8" given by name
+        # lets some through
+        utf8 = codecs.lookup(self.encoding).name == "utf-8"
+        options = {"sep": self.sep, "encoding": None if utf8 else self.encoding}
+        return options if as_text else {**options, "decimal": self.decimal}
+
+
+def to_decimal_point(frame: pd.DataFrame, csv: CsvFormat) -> pd.DataFrame:
+    """Text cells read from a CSV whose decimal mark is not '.' turned into the dotted form the
+    number parser reads ("1,5" -> "1.5"); other cells unchanged."""
+    if csv.decimal == ".":
+        return frame
+    pattern = rf"^\s*[+-]?\d*{re.escape(csv.decimal)}\d+\s*$"  # e.g. "1,5" or "-0,25"
+    for name in frame.select_dtypes(include="object").columns:
+        column = frame[name]
+        looks = column.str.match(pattern, na=False)
+        if looks.any():
+            frame[name] = column.where(~looks, column.str.replace(csv.decimal, ".", regex=False))
+    return frame
+
+
+def read_table(
+    path: str | Path, *, as_text: bool = False, csv: CsvFormat | None = None
+) -> pd.DataFrame:
     """Read a CSV or Parquet file into a DataFrame.
 
     Args:
         path: a `.csv` or `.parquet` file.
         as_text: read every CSV cell as a string (so numeric-looking text is coerced later,
             with counts, rather than silently by the parser). Ignored for Parquet.
+        csv: the CSV's separator, decimal mark and encoding (default: comma, point, UTF-8).
 
     Raises:
-        InputFileError: naming the path and what is wrong with it.
+        InputFileError: naming the path and what is wrong with it, with the setting to change
+            when the file looks written with another separator or encoding.
     """
-    path = Path(path)
+    path, csv = Path(path), csv or CsvFormat()
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise InputFileError(f"{path}: unknown file type {suffix!r}, expected .csv or .parquet")
@@ -51,16 +94,51 @@ def read_table(path: str | Path, *, as_text: bool = False) -> pd.DataFrame:
                 keep_default_na=False,
                 na_values=[""],
                 skipinitialspace=False,
+                **csv.read_options(as_text=as_text),
             )
+            check_separator(frame, path, csv)
+            if as_text:
+                frame = to_decimal_point(frame, csv)
         else:
             frame = pd.read_parquet(path)
     except pd.errors.EmptyDataError as exc:
         raise InputFileError(f"{path}: the file has no header and no rows") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{path}: not {csv.encoding} text (byte {exc.object[exc.start : exc.start + 1]!r} at "
+            f"position {exc.start}); set prepare.csv.encoding to the file's encoding, e.g. latin-1"
+        ) from exc
+    except LookupError as exc:
+        raise InputFileError(f"{path}: prepare.csv.encoding {csv.encoding!r}: {exc}") from exc
+    except (pd.errors.ParserError, OSError, ValueError) as exc:
         raise InputFileError(f"{path}: cannot be read as {suffix[1:]}: {exc}") from exc
     if frame.empty:
         raise InputFileError(f"{path}: the file has a header but 0 data rows")
     return frame
+
+
+SEPARATORS = (",", ";", "\t", "|")
+
+
+def check_separator(frame: pd.DataFrame, path: Path, csv: CsvFormat) -> None:
+    """Refuse a CSV read into one column whose header holds another separator many times: it was
+    written with that separator, and every column would look missing.
+
+    Raises:
+        InputFileError: naming the separator found and the setting to change.
+    """
+    if len(frame.columns) != 1:
+        return
+    header = str(frame.columns[0])
+    counts = {sep: header.count(sep) for sep in SEPARATORS if sep != csv.sep}
+    found, times = max(counts.items(), key=lambda item: item[1])
+    if times:
+        hint = " (and prepare.csv.decimal: ',' if numbers are written 1,5)" if found == ";" else ""
+        raise InputFileError(
+            f"{path}: read as one column with separator {csv.sep!r}, but its header has "
+            f"{times} {found!r}: the file looks {found!r}-separated; set prepare.csv.sep: "
+            f"{found!r}{hint}"
+        )
 
 
 def refuse_overwrite(*paths: Path, overwrite: bool) -> None:

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from churnops.data.contract import Contract
 from churnops.data.schema import DataError
-from churnops.files import refuse_overwrite
+from churnops.files import CsvFormat, check_separator, refuse_overwrite, to_decimal_point
 
 SCHEMAS = {
     "out": pa.schema(
@@ -33,16 +33,28 @@ SCHEMAS = {
 }
 
 
-def read_chunks(path: str | Path, rows: int) -> Iterator[pd.DataFrame]:
-    """Chunks of at most `rows` rows of a CSV (read as text) or Parquet file."""
-    path = Path(path)
+def read_chunks(
+    path: str | Path, rows: int, csv: CsvFormat | None = None
+) -> Iterator[pd.DataFrame]:
+    """Chunks of at most `rows` rows of a CSV (read as text, in the `csv` format) or Parquet
+    file."""
+    path, csv = Path(path), csv or CsvFormat()
     if path.suffix.lower() in (".parquet", ".pq"):
         for record_batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
             yield record_batch.to_pandas()
     elif path.suffix.lower() == ".csv":
-        yield from pd.read_csv(
-            path, dtype=str, keep_default_na=False, na_values=[""], chunksize=rows
+        reader = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            chunksize=rows,
+            **csv.read_options(as_text=True),
         )
+        for i, chunk in enumerate(reader):
+            if i == 0:
+                check_separator(chunk, path, csv)
+            yield to_decimal_point(chunk, csv)
     else:
         raise DataError(f"{path}: unknown file type {path.suffix!r}, expected .csv or .parquet")
 
