@@ -167,7 +167,8 @@ def main() -> None:
     schema = json.loads((ROOT / "data/prepared/schema.json").read_text())
     features = list(schema["features"])
     row = pd.read_parquet(ROOT / "data/prepared/test.parquet").iloc[0]
-    customer = {"customer_id": str(row[schema["id_column"]])} if schema.get("id_column") else {}
+    id_column = schema.get("id_column")
+    customer = {id_column: str(row[id_column])} if id_column else {}
     customer.update({c: (None if pd.isna(row[c]) else row[c]) for c in features})
     body = json.dumps(customer, default=float).encode()
 

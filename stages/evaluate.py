@@ -11,6 +11,7 @@ import joblib
 
 from churnops.config import load_params
 from churnops.data import cleaning
+from churnops.data.words import Words
 from churnops.files import read_json, read_table, staged_outputs
 from churnops.modeling.evaluation import evaluate_model, summary_lines
 from churnops.reporting import evaluation_figures
@@ -45,7 +46,7 @@ def main() -> None:
         for name, frame in result.tables.items():
             out.write_csv(out_dir / "plots" / f"{name}.csv", frame)
         evaluation_figures.draw(result, lambda name: out.path(out_dir / "figures" / name))
-    for line in summary_lines(result, len(test)):
+    for line in summary_lines(result, len(test), Words.from_params(params)):
         print(line)
 
 

@@ -7,6 +7,7 @@ import logging
 
 from churnops.config import load_params
 from churnops.data import cleaning, quality, schema
+from churnops.data.words import Words
 from churnops.files import CsvFormat, file_digest, read_table, staged_outputs
 from churnops.params import ParamsError, get, get_number
 from churnops.stage import run
@@ -62,6 +63,7 @@ def main() -> None:
         range_limit=get(params, "prepare.range_limit"),
         coerce_tolerance=spec.coerce_tolerance,
     )
+    table_schema["words"] = Words.from_params(params).as_dict()
 
     with staged_outputs() as out:
         out.write_parquet(args.train, train)

@@ -97,6 +97,7 @@ def model_files(tmp_path_factory):
     import joblib
 
     from churnops.data import cleaning, schema
+    from churnops.data.words import Words
     from churnops.files import file_digest
     from churnops.modeling import train
     from churnops.modeling.features import build_featurizer
@@ -125,6 +126,7 @@ def model_files(tmp_path_factory):
         range_limit=10,
         coerce_tolerance=0.01,
     )
+    table["words"] = Words.from_params(params).as_dict()
     (folder / "schema.json").write_text(json.dumps(table))
     meta = {
         "model_sha256": file_digest(folder / "model.joblib"),
@@ -147,4 +149,4 @@ def model_files(tmp_path_factory):
     )
     example = frame.iloc[0]
     record = {c: (None if pd.isna(example[c]) else example[c]) for c in spec.columns}
-    return folder, {"customer_id": "c-1", **record}
+    return folder, {"customerID": "c-1", **record}

@@ -62,9 +62,9 @@ def test_predict_one_and_many(client, model_files):
     (prediction,) = body["predictions"]
     assert 0 < prediction["probability"] < 1
     assert prediction["decision"] == (prediction["probability"] >= 0.33)
-    assert prediction["customer_id"] == "c-1"
+    assert prediction["customerID"] == "c-1"
     many = client.post("/predict", json=[record, {**record, "Contract": "Two year"}])
-    assert [p["customer_id"] for p in many.json()["predictions"]] == ["c-1", "c-1"]
+    assert [p["customerID"] for p in many.json()["predictions"]] == ["c-1", "c-1"]
 
 
 def test_openapi_states_the_contract(client):
@@ -78,7 +78,7 @@ def test_openapi_states_the_contract(client):
     ]
     tenure = one["properties"]["tenure"]["anyOf"][0]
     assert (tenure["minimum"], tenure["maximum"]) == (0.0, 79.2)  # bound 0; band 10% of [0, 72]
-    assert "customerID" in one["properties"]  # customer_id is accepted too (its description)
+    assert "customerID" in one["properties"]  # the data's own id column
 
 
 def _raw(client, body: str, content_type="application/json"):
@@ -114,7 +114,7 @@ def _raw(client, body: str, content_type="application/json"):
         (lambda r: [], 422, "empty"),
         (lambda r: [r] * 6, 422, "exceed the limit of 5"),
         (lambda r: _raw_json("[" * 20_000 + "]" * 20_000), 400, "malformed JSON"),
-        (lambda r: _raw_json(json.dumps({**r, "customer_id": "x" * 60_000})), 413, "too large"),
+        (lambda r: _raw_json(json.dumps({**r, "customerID": "x" * 60_000})), 413, "too large"),
     ],
     ids=[
         "bad JSON",
@@ -198,16 +198,16 @@ def test_every_prediction_is_logged_with_its_request_id(started, model_files, tm
     folder, record = model_files
     client = started(_client(folder, log_path=tmp_path / "log.sqlite"))
     assert client.get("/model").json()["engine"] == "onnx"
-    answer = client.post("/predict", json=[record, {**record, "customer_id": "c-2"}]).json()
+    answer = client.post("/predict", json=[record, {**record, "customerID": "c-2"}]).json()
     from churnops.serving.prediction_log import PredictionLog
 
     logged = PredictionLog(tmp_path / "log.sqlite").read()
     assert logged["request_id"].tolist() == [answer["request_id"]] * 2
-    assert logged["customer_id"].tolist() == ["c-1", "c-2"]
+    assert logged["record_id"].tolist() == ["c-1", "c-2"]
     assert logged["probability"].tolist() == [p["probability"] for p in answer["predictions"]]
     assert (logged["latency_ms"] > 0).all()
     assert json.loads(logged["inputs"][0])["tenure"] == record["tenure"]
-    assert "customer_id" not in json.loads(logged["inputs"][0])
+    assert "customerID" not in json.loads(logged["inputs"][0])
 
 
 def test_rejected_requests_are_not_logged(started, model_files, tmp_path):
@@ -223,12 +223,12 @@ def test_feedback_by_request_or_customer(started, model_files, tmp_path):
     folder, record = model_files
     client = started(_client(folder, log_path=tmp_path / "log.sqlite"))
     request_id = client.post("/predict", json=record).json()["request_id"]
-    by_request = client.post("/feedback", json={"request_id": request_id, "churned": True})
+    by_request = client.post("/feedback", json={"request_id": request_id, "Churn": "Yes"})
     assert by_request.status_code == 200
     assert by_request.json() == {"recorded": True, "predictions": 1, "outcomes": 1}
-    by_customer = client.post("/feedback", json={"customer_id": "c-1", "churned": False})
+    by_customer = client.post("/feedback", json={"customerID": "c-1", "Churn": "No"})
     assert by_customer.json()["predictions"] == 1
-    unknown = client.post("/feedback", json={"request_id": "nope", "churned": True})
+    unknown = client.post("/feedback", json={"request_id": "nope", "Churn": "Yes"})
     assert unknown.status_code == 404
     assert unknown.json()["detail"] == "no logged prediction has request_id 'nope'"
 
@@ -236,11 +236,12 @@ def test_feedback_by_request_or_customer(started, model_files, tmp_path):
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"churned": True}, "body"),
-        ({"request_id": "a", "customer_id": "b", "churned": True}, "body"),
-        ({"request_id": "a", "churned": "yes"}, "churned"),
-        ({"request_id": "a"}, "churned"),
-        ({"request_id": "a", "churned": True, "extra": 1}, "extra"),
+        ({"Churn": "Yes"}, "body"),
+        ({"request_id": "a", "customerID": "b", "Churn": "Yes"}, "body"),
+        ({"request_id": "a", "Churn": "maybe"}, "Churn"),
+        ({"request_id": "a", "Churn": True}, "Churn"),
+        ({"request_id": "a"}, "Churn"),
+        ({"request_id": "a", "Churn": "Yes", "extra": 1}, "extra"),
     ],
 )
 def test_malformed_feedback_is_422_naming_the_field(client, body, field):
@@ -294,14 +295,14 @@ def test_a_raw_row_of_the_data_file_is_accepted(client):
     for row in rows.to_dict(orient="records"):
         answer = client.post("/predict", json=row)
         assert answer.status_code == 200, answer.text
-        assert answer.json()["predictions"][0]["customer_id"] == row["customerID"]
+        assert answer.json()["predictions"][0]["customerID"] == row["customerID"]
 
 
 @pytest.mark.parametrize(
     "body",
     [
         '{"gender": "\\ud800"}',
-        '{"customer_id": "\\udfff", "gender": "Female"}',
+        '{"customerID": "\\udfff", "gender": "Female"}',
         json.dumps({f"k{i}": i for i in range(2_000)}),
     ],
     ids=["surrogate", "surrogate id", "many keys"],
@@ -353,7 +354,7 @@ def test_an_unwritable_log_is_not_ready_and_feedback_is_503(started, model_files
         ready.json()["detail"] == "the prediction log cannot be written (the server log says why)"
     )
     for _ in range(1_000):  # fill the last free page
-        feedback = client.post("/feedback", json={"request_id": request_id, "churned": True})
+        feedback = client.post("/feedback", json={"request_id": request_id, "Churn": "Yes"})
         if feedback.status_code != 200:
             break
     assert feedback.status_code == 503, feedback.text
@@ -376,7 +377,7 @@ def test_answers_do_not_reveal_absolute_paths(started, model_files, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "body", [{"request_id": "", "churned": True}, {"customer_id": "", "churned": True}]
+    "body", [{"request_id": "", "Churn": "Yes"}, {"customerID": "", "Churn": "Yes"}]
 )
 def test_an_empty_id_in_feedback_is_422(client, body):
     answer = client.post("/feedback", json=body)

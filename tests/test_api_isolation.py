@@ -62,7 +62,7 @@ async def _storm(url: str, record: dict) -> dict:
     bodies = [
         ("bad", HOSTILE[(i // 11) % len(HOSTILE)](record))
         if i % 11 == 5
-        else ("good", json.dumps({**record, "customer_id": f"c{i}"}))
+        else ("good", json.dumps({**record, "customerID": f"c{i}"}))
         for i in range(660)
     ]
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:

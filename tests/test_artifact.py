@@ -37,7 +37,7 @@ def test_auto_uses_the_verified_compiled_model(folder, model_files):
     assert loaded.engine_note == "compiled"
     naive = _load(folder, engine="sklearn")
     assert naive.engine == "sklearn"
-    features = {k: v for k, v in record.items() if k != "customer_id"}
+    features = {k: v for k, v in record.items() if k != "customerID"}
     np.testing.assert_allclose(
         loaded.probabilities([features]), naive.probabilities([features]), atol=1e-5
     )

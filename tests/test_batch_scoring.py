@@ -18,7 +18,7 @@ from churnops.serving import artifact, batch_scoring
 def _input(model_files, tmp_path, kind):
     folder, record = model_files
     rows = pd.DataFrame([record] * 25)
-    rows["customer_id"] = [f"c{i}" for i in range(25)]
+    rows["customerID"] = [f"c{i}" for i in range(25)]
     rows.loc[4, "tenure"] = -3
     rows.loc[11, "Contract"] = "Lifetime"
     path = tmp_path / f"in.{kind}"

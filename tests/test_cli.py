@@ -57,14 +57,14 @@ def test_log_export_writes_the_monitor_batch(model_files, tmp_path, capsys, suff
     from churnops.serving.prediction_log import Prediction, PredictionLog
 
     folder, record = model_files
-    features = {k: v for k, v in record.items() if k != "customer_id"}
+    features = {k: v for k, v in record.items() if k != "customerID"}
     log = PredictionLog(tmp_path / "log.sqlite")
     for i in range(5):
         log.record(
             [Prediction(f"r{i}", 0, f"c{i}", "v1", "onnx", features, 0.25, False, 2.0)],
             logged_at=f"2026-11-0{i + 1}T00:00:00.000000+00:00",
         )
-    log.record_outcome(churned=True, request_id="r4")
+    log.record_outcome(positive=True, request_id="r4")
     log.close()
     out = tmp_path / f"batch{suffix}"
     common = ["--log", str(tmp_path / "log.sqlite"), "--out", str(out)]
@@ -82,7 +82,7 @@ def test_log_export_keeps_the_current_model_and_never_overwrites(model_files, tm
     from churnops.serving.prediction_log import Prediction, PredictionLog
 
     folder, record = model_files
-    features = {k: v for k, v in record.items() if k != "customer_id"}
+    features = {k: v for k, v in record.items() if k != "customerID"}
     current = json.loads((folder / "meta.json").read_text())["model_sha256"][:12]
     log = PredictionLog(tmp_path / "log.sqlite")
     for i, version in enumerate([current, "old", current]):

@@ -35,7 +35,7 @@ def parts(model_files, tmp_path):
 
 
 def _requests(record, n):
-    features = {k: v for k, v in record.items() if k != "customer_id"}
+    features = {k: v for k, v in record.items() if k != "customerID"}
     return [[{**features, "tenure": float(i + j)} for j in range(i % 3 + 1)] for i in range(n)]
 
 
@@ -63,7 +63,7 @@ def test_a_group_is_scored_once_and_committed_once(parts):
         return await asyncio.gather(
             *(
                 batcher.predict(
-                    r, customer_ids=_ids(i, r), request_id=f"r{i}", received_at=time.perf_counter()
+                    r, record_ids=_ids(i, r), request_id=f"r{i}", received_at=time.perf_counter()
                 )
                 for i, r in enumerate(requests)
             )
@@ -77,8 +77,8 @@ def test_a_group_is_scored_once_and_committed_once(parts):
     assert len(logged) == sum(len(r) for r in requests)
     assert logged["logged_at"].nunique() == 1  # one transaction
     first = logged[logged["request_id"] == "r1"].sort_values("item")
-    assert first["customer_id"].tolist() == ["c1-0", "c1-1"]
-    assert "customer_id" not in first["inputs"].iloc[0]
+    assert first["record_id"].tolist() == ["c1-0", "c1-1"]
+    assert "customerID" not in first["inputs"].iloc[0]
     assert (logged["latency_ms"] >= 0).all()
 
 
@@ -90,10 +90,10 @@ def test_a_failed_commit_fails_every_request_of_the_group(parts):
     async def two():
         return await asyncio.gather(
             batcher.predict(
-                [record], customer_ids=[None], request_id="a", received_at=time.perf_counter()
+                [record], record_ids=[None], request_id="a", received_at=time.perf_counter()
             ),
             batcher.predict(
-                [record], customer_ids=[None], request_id="b", received_at=time.perf_counter()
+                [record], record_ids=[None], request_id="b", received_at=time.perf_counter()
             ),
             return_exceptions=True,
         )
@@ -117,7 +117,7 @@ def test_a_request_that_breaks_the_model_fails_alone(model_files, tmp_path, engi
             *(
                 batcher.predict(
                     [bad] if i == 3 else [record, record],
-                    customer_ids=[None] if i == 3 else [None, None],
+                    record_ids=[None] if i == 3 else [None, None],
                     request_id=f"r{i}",
                     received_at=time.perf_counter(),
                 )

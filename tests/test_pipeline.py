@@ -259,14 +259,14 @@ def test_served_predictions_run_through_the_monitor_stage(telco_repo, tmp_path, 
         chunk = rows.iloc[start : start + 25]
         body = [
             {
-                "customer_id": row["customerID"],
+                "customerID": row["customerID"],
                 **{c: (None if pd.isna(row[c]) else row[c]) for c in features},
             }
             for _, row in chunk.iterrows()
         ]
         assert client.post("/predict", json=body).status_code == 200
     for _, row in rows.iterrows():
-        outcome = {"customer_id": row["customerID"], "churned": row["Churn"] == "Yes"}
+        outcome = {"customerID": row["customerID"], "Churn": row["Churn"]}
         assert client.post("/feedback", json=outcome).status_code == 200
 
     exported = repo / "data/production/batch.parquet"

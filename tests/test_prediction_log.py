@@ -34,7 +34,7 @@ def _prediction(
     return Prediction(
         request_id=request_id,
         item=item,
-        customer_id=customer,
+        record_id=customer,
         model_version=version,
         engine="onnx",
         inputs=inputs or {"tenure": 3.0, "Contract": "One year"},
@@ -66,21 +66,21 @@ def test_outcomes_join_by_request_then_by_customer(log):
     log.record([_prediction("r1", customer="c1")])
     log.record([_prediction("r2", customer="c2")])
     log.record([_prediction("r3", customer=None)])
-    assert log.record_outcome(churned=True, request_id="r1") == (1, 1)
-    assert log.record_outcome(churned=False, customer_id="c2") == (1, 1)
-    assert log.record_outcome(churned=True, customer_id="nobody") == (0, 0)
+    assert log.record_outcome(positive=True, request_id="r1") == (1, 1)
+    assert log.record_outcome(positive=False, record_id="c2") == (1, 1)
+    assert log.record_outcome(positive=True, record_id="nobody") == (0, 0)
     read = log.read().set_index("request_id")
-    assert read.loc["r1", "churned"] == 1
-    assert read.loc["r2", "churned"] == 0
-    assert pd.isna(read.loc["r3", "churned"])
+    assert read.loc["r1", "outcome"] == 1
+    assert read.loc["r2", "outcome"] == 0
+    assert pd.isna(read.loc["r3", "outcome"])
     # a later outcome for the same request wins, and is counted
-    assert log.record_outcome(churned=False, request_id="r1") == (1, 2)
-    assert log.read().set_index("request_id").loc["r1", "churned"] == 0
+    assert log.record_outcome(positive=False, request_id="r1") == (1, 2)
+    assert log.read().set_index("request_id").loc["r1", "outcome"] == 0
 
 
 def test_outcome_needs_exactly_one_key(log):
     with pytest.raises(ValueError, match="exactly one"):
-        log.record_outcome(churned=True)
+        log.record_outcome(positive=True)
 
 
 def test_since_keeps_later_predictions(log):
@@ -107,7 +107,7 @@ def _export(log, **options):
 def test_export_has_the_training_shape_and_passes_the_monitor_checks(log):
     log.record([_prediction("r1", customer="c1", p=0.8)])
     log.record([_prediction("r2", customer="c2", p=0.2)])
-    log.record_outcome(churned=True, request_id="r1")
+    log.record_outcome(positive=True, request_id="r1")
     batch = pd.concat(_export(log))
     assert list(batch.columns[:4]) == ["customerID", "tenure", "Contract", "Churn"]
     assert batch["Churn"].tolist() == ["Yes", None]
@@ -122,7 +122,7 @@ def test_export_has_the_training_shape_and_passes_the_monitor_checks(log):
 def test_export_in_chunks_gives_the_same_batch(log):
     for i in range(7):
         log.record([_prediction(f"r{i}", customer=f"c{i}", p=i / 10)])
-    log.record_outcome(churned=False, customer_id="c3")
+    log.record_outcome(positive=False, record_id="c3")
     whole = pd.concat(_export(log))
     chunks = _export(log, chunk_rows=3)
     assert [len(c) for c in chunks] == [3, 3, 1]
@@ -189,3 +189,31 @@ def test_probe_fails_when_the_log_cannot_take_a_write(log):
     log._db.execute("PRAGMA max_page_count = 1073741823")
     log.probe()
     assert log.last_error is None
+
+
+def test_a_log_written_by_an_older_service_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE predictions (request_id TEXT NOT NULL, item INTEGER NOT NULL,
+            logged_at TEXT NOT NULL, customer_id TEXT, model_version TEXT NOT NULL,
+            engine TEXT NOT NULL, inputs TEXT NOT NULL, probability REAL NOT NULL,
+            decision INTEGER NOT NULL, latency_ms REAL NOT NULL, PRIMARY KEY (request_id, item));
+        CREATE INDEX predictions_customer ON predictions (customer_id);
+        CREATE TABLE outcomes (id INTEGER PRIMARY KEY AUTOINCREMENT, recorded_at TEXT NOT NULL,
+            request_id TEXT, customer_id TEXT, churned INTEGER NOT NULL);
+        INSERT INTO predictions VALUES ('r1', 0, '2026-11-01T00:00:00+00:00', 'c1', 'v', 'onnx',
+            '{"tenure": 3.0}', 0.7, 1, 1.5);
+        INSERT INTO outcomes (recorded_at, request_id, customer_id, churned)
+            VALUES ('2026-11-02T00:00:00+00:00', NULL, 'c1', 1);
+        """
+    )
+    old.close()
+    log = PredictionLog(path)
+    read = log.read()
+    assert read[["record_id", "outcome"]].values.tolist() == [["c1", 1]]
+    assert log.record_outcome(positive=False, record_id="c1") == (1, 2)
+    assert log.read()["outcome"].tolist() == [0]
+    log.close()
+    assert PredictionLog(path).count() == 1  # opening it again finds nothing to upgrade

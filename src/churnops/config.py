@@ -174,6 +174,25 @@ class Serve(_Section):
     log_path: str
 
 
+class Problem(_Section):
+    """Why the model exists, quoted in the model card, and the words for the data (see
+    `churnops.data.words`); every key optional."""
+
+    entity: str | None = None
+    entities: str | None = None
+    outcome: str | None = None
+    verb: str | None = None
+    positives: str | None = None
+    statement: str | None = None
+    ml_task: str | None = None
+    current_rate: float | None = Field(None, ge=0, le=1)
+    target_rate: float | None = Field(None, ge=0, le=1)
+    revenue_at_stake: str | None = None
+    success_metrics: list[str] | None = None
+    intended_use: str | None = None
+    out_of_scope: str | None = None
+
+
 class Params(_Section):
     base: Base
     prepare: Prepare
@@ -183,7 +202,7 @@ class Params(_Section):
     evaluate: Evaluate
     simulate: Simulate
     monitor: Monitor
-    problem: dict[str, Any] | None  # free text quoted in the model card
+    problem: Problem | None
     business: Business | None
     fairness: Fairness
     serve: Serve

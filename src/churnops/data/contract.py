@@ -3,8 +3,8 @@ row is scored — applied by the API (row by row), by `churnops predict` and by 
 (vectorised), with the same reasons in the same words.
 
 The rules:
-- the id comes under the data's own id column name (e.g. `customerID`) or the alias
-  `customer_id`; the target column may be present and is ignored; any other unknown key is refused;
+- the id comes under the data's own id column name (e.g. `customerID`; `id` when the data has
+  none); the target column may be present and is ignored; any other unknown key is refused;
 - numbers are JSON numbers or numeric text; blank text and null are missing; booleans, other text,
   NaN and ±Infinity are refused; a number outside its accepted band is refused (see
   `schema.infer_schema`: the training range widened by a tolerance, never past the declared
@@ -35,9 +35,9 @@ from churnops.data.schema import (
     one_category_text,
     parse_numbers,
 )
+from churnops.data.words import Words
 
 POLICIES = ("reject", "flag")
-ID_ALIAS = "customer_id"
 TEXT_LIMIT = 200  # longest text accepted for a category or an id
 STRAY_KEYS = 8  # unknown keys a record may have and still get one reason per key
 ALLOWED_SHOWN = 5  # allowed categories listed in a reason (the count is always given)
@@ -48,7 +48,7 @@ class RecordCheck:
     """One checked record: the typed feature values, the id, and what is wrong or unusual."""
 
     values: dict[str, Any] = field(default_factory=dict)
-    customer_id: str | None = None
+    record_id: str | None = None
     # (field, the value received as it was, message)
     problems: list[tuple[str, Any, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -87,10 +87,14 @@ class Contract:
     def id_column(self) -> str | None:
         return self.schema.get("id_column")
 
+    @functools.cached_property
+    def words(self) -> Words:
+        return Words.from_schema(self.schema)
+
     @property
     def id_keys(self) -> tuple[str, ...]:
-        """The keys a record may carry its id under."""
-        return tuple(dict.fromkeys(k for k in (self.id_column, ID_ALIAS) if k))
+        """The keys a record may carry its id under: the data's id column (or `id`)."""
+        return (self.words.id_field,)
 
     @property
     def target(self) -> str | None:
@@ -151,7 +155,7 @@ class Contract:
         """Check and type one record (a parsed JSON object)."""
         out = RecordCheck()
         if not isinstance(record, Mapping):
-            out.problems.append(("body", record, "each customer must be a JSON object"))
+            out.problems.append(("body", record, f"each {self.words.entity} must be a JSON object"))
             return out
         if len(record) > self.max_keys:
             extra = [k for k in record if k not in self.features][:5]
@@ -159,7 +163,8 @@ class Contract:
                 (
                     "body",
                     [shown(k) for k in extra],  # the first few unknown keys
-                    f"a customer has {len(self.features)} features, got {len(record)} keys "
+                    f"a {self.words.entity} has {len(self.features)} features, got "
+                    f"{len(record)} keys "
                     f"(refused unread above {self.max_keys})",
                 )
             )
@@ -183,13 +188,10 @@ class Contract:
         return out
 
     def _check_id(self, record: Mapping[str, Any], out: RecordCheck) -> None:
-        given = [k for k in self.id_keys if k in record]
-        if len(given) > 1:
-            out.problems.append((given[1], record[given[1]], f"give the id once, as {given[0]}"))
+        key = self.words.id_field
+        if key not in record:
             return
-        if not given:
-            return
-        key, value = given[0], record[given[0]]
+        value = record[key]
         if value is None or value == "":
             return
         if isinstance(value, bool) or not isinstance(value, str | int):
@@ -201,7 +203,7 @@ class Contract:
         elif len(text) > TEXT_LIMIT:
             out.problems.append((key, value, self._too_long(key, len(text))))
         else:
-            out.customer_id = text or None
+            out.record_id = text or None
 
     def _number(self, name: str, value: Any, out: RecordCheck) -> float | None:
         if value is None:

@@ -48,7 +48,8 @@ def json_schema(contract: Contract) -> dict[str, Any]:
                 {"type": "integer"},
                 {"type": "null"},
             ],
-            "description": f"the id, under one of {list(contract.id_keys)} (not both)",
+            "description": f"the {contract.words.entity}'s id (optional; logged with the "
+            "prediction, and the key its observed outcome can be sent under)",
         }
     if contract.target:
         properties[contract.target] = {"description": "the target column: accepted and ignored"}
@@ -79,13 +80,11 @@ def json_schema(contract: Contract) -> dict[str, Any]:
             }
     schema: dict[str, Any] = {
         "type": "object",
-        "title": "Customer",
+        "title": contract.words.entity[:1].upper() + contract.words.entity[1:],
         "properties": properties,
         "required": list(contract.features),
         "additionalProperties": False,
     }
-    if len(contract.id_keys) > 1:
-        schema["not"] = {"required": list(contract.id_keys)}
     return schema
 
 

@@ -93,7 +93,7 @@ def profit_curve(
         {
             "threshold": grid,
             "expected_profit": np.round(profit.astype(float), _DIGITS),
-            "profit_per_customer": np.round(profit / len(y), _DIGITS),
+            "profit_per_row": np.round(profit / len(y), _DIGITS),
             "precision": np.round(precision, _DIGITS),
             "recall": np.round(recall, _DIGITS),
             "flagged_share": np.round(n_flagged / len(y), _DIGITS),
@@ -114,12 +114,12 @@ def impact(y: np.ndarray, proba: np.ndarray, threshold: float, economics: Econom
     everyone = profit_curve(y, proba, economics, np.asarray([0.0])).iloc[0]
     return {
         "threshold": round(threshold, _DIGITS),
-        "customers": len(y),
+        "rows": len(y),
         "flagged": int((proba >= threshold).sum()),
         "flagged_share": row["flagged_share"],
         "precision": None if pd.isna(row["precision"]) else row["precision"],
         "recall": row["recall"],
         "expected_savings": row["expected_profit"],
-        "expected_savings_per_customer": row["profit_per_customer"],
+        "expected_savings_per_row": row["profit_per_row"],
         "savings_if_everyone_offered": everyone["expected_profit"],
     }

@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from churnops.data.cleaning import DataSpec, binary_target
+from churnops.data.words import Words
 from churnops.modeling import business, diagnose, evaluate, fairness, importance
 from churnops.params import ParamsError
 
@@ -170,7 +171,7 @@ def business_impact(
         return {
             "threshold": decision,
             "note": "no business section in params: not assessed",
-        }, pd.DataFrame(columns=["threshold", "profit_per_customer"])
+        }, pd.DataFrame(columns=["threshold", "profit_per_row"])
     economics = business.Economics.from_params(settings)
     curve = business.profit_curve(
         y, proba, economics, business.thresholds(settings.get("thresholds"))
@@ -223,16 +224,16 @@ def fairness_by_group(
     )
 
 
-def summary_lines(result: Evaluation, customers: int) -> list[str]:
+def summary_lines(result: Evaluation, rows: int, words: Words) -> list[str]:
     """What the stage prints at the end."""
     scores, impact = result.reports["metrics"], result.reports["business"]
     lines = ["evaluate: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items())]
     if impact.get("precision") is not None:
         lines.append(
             f"evaluate: at the business threshold {result.decision:.2f}, "
-            f"{impact['precision']:.0%} of flagged customers churn and {impact['recall']:.0%} "
-            f"of churners are flagged; expected savings {impact['expected_savings']:,.0f} on "
-            f"{customers} test customers"
+            f"{impact['precision']:.0%} of flagged {words.entities} {words.verb} and "
+            f"{impact['recall']:.0%} of {words.positives} are flagged; expected savings "
+            f"{impact['expected_savings']:,.0f} on {rows} test {words.entities}"
         )
     verdict = result.reports["diagnostics"]["learning_curve"]["verdict"]
     flagged = result.reports["fairness"]["flagged_groups"] or "none"

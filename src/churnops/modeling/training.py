@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 PROFIT_COLUMNS = [
     "threshold",
     "expected_profit",
-    "profit_per_customer",
+    "profit_per_row",
     "precision",
     "recall",
     "flagged_share",

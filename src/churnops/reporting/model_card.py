@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from churnops.data.words import WORD_KEYS, Words
+
 RULES = {
     "one_standard_error": (
         "the simplest candidate (lowest complexity) whose mean CV score is within "
@@ -31,8 +33,9 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return lines
 
 
-def purpose(problem: Mapping[str, Any] | None) -> list[str]:
+def purpose(problem: Mapping[str, Any] | None, words: Words) -> list[str]:
     lines = ["## Purpose and intended use", ""]
+    problem = {k: v for k, v in (problem or {}).items() if k not in WORD_KEYS}
     if not problem:
         return [
             *lines,
@@ -43,8 +46,8 @@ def purpose(problem: Mapping[str, Any] | None) -> list[str]:
     labels = {
         "statement": "Business problem",
         "ml_task": "ML task",
-        "current_churn_rate": "Current churn rate",
-        "target_churn_rate": "Target churn rate",
+        "current_rate": f"Current {words.outcome} rate",
+        "target_rate": f"Target {words.outcome} rate",
         "revenue_at_stake": "Revenue at stake",
         "intended_use": "Intended use",
         "out_of_scope": "Out of scope",
@@ -157,23 +160,23 @@ def performance_section(
     ]
 
 
-def business_section(impact: Mapping[str, Any]) -> list[str]:
+def business_section(impact: Mapping[str, Any], words: Words) -> list[str]:
     lines = ["## Business threshold", ""]
     if "note" in impact:
         return [*lines, f"Decision threshold {impact['threshold']}: {impact['note']}.", ""]
     return [
         *lines,
-        f"The decision threshold **{impact['threshold']:.2f}** maximises the expected profit of a "
-        f"retention campaign on out-of-fold predictions of the training split; "
-        "serving uses it. On the test split:",
+        f"The decision threshold **{impact['threshold']:.2f}** maximises the expected profit of "
+        f"making the offer to the flagged {words.entities} (params `business`), on out-of-fold "
+        "predictions of the training split; serving uses it. On the test split:",
         "",
-        f"- {impact['flagged']:,} of {impact['customers']:,} customers flagged "
+        f"- {impact['flagged']:,} of {impact['rows']:,} {words.entities} flagged "
         f"({_pct(impact['flagged_share'])});",
-        f"- **{_pct(impact['precision'])} of flagged customers actually churn** (precision); "
-        f"{_pct(impact['recall'])} of churners are flagged (recall);",
+        f"- **{_pct(impact['precision'])} of flagged {words.entities} actually {words.verb}** "
+        f"(precision); {_pct(impact['recall'])} of {words.positives} are flagged (recall);",
         f"- expected savings {impact['expected_savings']:,.0f} "
-        f"({impact['expected_savings_per_customer']:.2f} per customer), against "
-        f"{impact['savings_if_everyone_offered']:,.0f} when every customer gets the offer.",
+        f"({impact['expected_savings_per_row']:.2f} per {words.entity}), against "
+        f"{impact['savings_if_everyone_offered']:,.0f} when every {words.entity} gets the offer.",
         "",
     ]
 
@@ -235,16 +238,17 @@ def limitations(
     fair: Mapping[str, Any],
     diagnostics: Mapping[str, Any],
     top_inputs: list[str],
+    words: Words,
 ) -> list[str]:
     lines = [
         "## Limitations and risks",
         "",
-        f"- Trained on one snapshot of {quality['rows']:,} customers; behaviour on customers "
-        "unlike them (new products, markets, price plans) is unknown.",
+        f"- Trained on one snapshot of {quality['rows']:,} {words.entities}; behaviour on "
+        f"{words.entities} unlike them (another population, period or setting) is unknown.",
         f"- The classes are imbalanced (positive rate {_pct(quality['positive_rate'])}): "
         "accuracy flatters the model; read precision and recall at the decision threshold.",
-        "- The model is correlational: a high score says who tends to churn, not why, nor "
-        "what an offer will change.",
+        f"- The model is correlational: a high score says which {words.entities} tend to "
+        f"{words.verb}, not why, nor what an intervention will change.",
         f"- It leans most on {', '.join(top_inputs)} (permutation importance); a shift in "
         "these inputs moves its scores most.",
     ]
@@ -317,25 +321,27 @@ def versions(meta: Mapping[str, Any], source: Mapping[str, Any]) -> list[str]:
 
 def render(outputs: Mapping[str, Any]) -> str:
     """The model card from the pipeline outputs (see stages/report.py for the keys)."""
-    meta = outputs["meta"]
+    meta, words = outputs["meta"], Words.from_schema(outputs["schema"])
     top = [r["feature"] for r in outputs["permutation"][:3]]
     lines = [
-        f"# Model card: {meta['candidate']} churn model",
+        f"# Model card: {meta['candidate']} {words.outcome} model",
         "",
         f"Model `{meta['model_sha256'][:12]}`, predicting `{outputs['schema']['target']['name']}`"
         f" = `{meta['positive_label']}`. Generated by the pipeline from its own outputs; "
         "do not edit by hand.",
         "",
     ]
-    lines += purpose(outputs["problem"])
+    lines += purpose(outputs["problem"], words)
     lines += data_section(
         outputs["quality"], outputs["schema"], outputs["source"], outputs["recipes"]
     )
     lines += selection_section(outputs["cv"])
     lines += performance_section(outputs["metrics"], outputs["intervals"], outputs["diagnostics"])
-    lines += business_section(outputs["business"])
+    lines += business_section(outputs["business"], words)
     lines += fairness_section(outputs["fairness"])
-    lines += limitations(outputs["quality"], outputs["fairness"], outputs["diagnostics"], top)
+    lines += limitations(
+        outputs["quality"], outputs["fairness"], outputs["diagnostics"], top, words
+    )
     lines += serving_section(outputs["compiled"])
     lines += monitoring(outputs["schema"], meta["decision_threshold"]["value"])
     lines += versions(meta, outputs["source"])

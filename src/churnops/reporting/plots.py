@@ -71,7 +71,7 @@ def curve_png(
 
 
 def calibration_png(points: pd.DataFrame, brier: float, path: str | Path) -> None:
-    """Reliability diagram: observed churn rate against mean predicted probability per bin."""
+    """Reliability diagram: observed positive rate against mean predicted probability per bin."""
     fig, ax = plt.subplots(figsize=(4.5, 4))
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
     ax.plot(points["mean_predicted"], points["fraction_positive"], marker="o", label="model")
@@ -129,13 +129,13 @@ def bars_png(
 
 
 def profit_png(curve: pd.DataFrame, threshold: float, *, title: str, path: str | Path) -> None:
-    """Expected profit per customer against the decision threshold, the chosen one marked."""
+    """Expected profit per scored row against the decision threshold, the chosen one marked."""
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.plot(curve["threshold"], curve["profit_per_customer"])
+    ax.plot(curve["threshold"], curve["profit_per_row"])
     ax.axvline(threshold, color="firebrick", linestyle="--", label=f"chosen {threshold:.2f}")
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_xlabel("decision threshold")
-    ax.set_ylabel("expected profit per customer")
+    ax.set_ylabel("expected profit per row")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from churnops.data.words import Words
 from churnops.reporting import pages
 
 SECTIONS = (
@@ -83,6 +84,7 @@ EVALUATION_FIGURES = [
 def _overview(outputs: Mapping[str, Any]) -> str:
     meta, metrics, cv = outputs["meta"], outputs["metrics"], outputs["cv"]
     impact, fair = outputs["business"], outputs["fairness"]
+    words = Words.from_schema(outputs["schema"])
     overview = [
         ("test ROC-AUC", f"{metrics['roc_auc']:.3f}"),
         (f"CV {cv['scoring']} ({cv['tuned']['candidate']})", f"{cv['tuned']['mean']:.3f}"),
@@ -90,8 +92,8 @@ def _overview(outputs: Mapping[str, Any]) -> str:
     ]
     if "note" not in impact:
         overview += [
-            ("flagged customers who churn", f"{impact['precision']:.0%}"),
-            ("churners flagged", f"{impact['recall']:.0%}"),
+            (f"flagged {words.entities} who {words.verb}", f"{impact['precision']:.0%}"),
+            (f"{words.positives} flagged", f"{impact['recall']:.0%}"),
             ("expected savings (test)", f"{impact['expected_savings']:,.0f}"),
         ]
     overview.append(("fairness flags", ", ".join(fair.get("flagged_groups") or []) or "none"))

@@ -33,15 +33,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             service.stop(app.state.service)
 
+    words = contract.words
     app = FastAPI(
-        title="churnops prediction service",
-        description="Churn probabilities from the pipeline's evaluated model.",
+        title=f"{words.outcome[:1].upper()}{words.outcome[1:]} prediction service (churnops)",
+        description=f"Probabilities of {words.outcome} for {words.entities}, from the "
+        "pipeline's evaluated model.",
         lifespan=lifespan,
     )
     errors.install(app)
     app.include_router(status.router)
     app.include_router(predict.router_for(contract, settings))
-    app.include_router(feedback.router)
+    app.include_router(feedback.router_for(contract))
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
     return app
 

@@ -117,7 +117,7 @@ class LogReader:
             f"AND {where['version']} AND {where['schema']} ORDER BY p.rowid"
         )
         if labelled_only:
-            query = f"SELECT * FROM ({query}) WHERE churned IS NOT NULL"
+            query = f"SELECT * FROM ({query}) WHERE outcome IS NOT NULL"
         args = (*_paths(features), since, since, *params["version"], *params["schema"])
         for chunk in pd.read_sql_query(query, self._db, params=args, chunksize=chunk_rows):
             chunk = chunk.rename(columns={f"f{i}": n for i, n in enumerate(features)})
@@ -183,7 +183,7 @@ def _shaped(
 ) -> pd.DataFrame:
     out = pd.DataFrame(index=chunk.index)
     if schema.get("id_column"):
-        out[schema["id_column"]] = chunk["customer_id"].astype(object)
+        out[schema["id_column"]] = chunk["record_id"].astype(object)
     for name, info in schema["features"].items():
         values = chunk[name]
         out[name] = (
@@ -193,9 +193,9 @@ def _shaped(
         )
     target = schema.get("target", {}).get("name")
     if target:
-        churned = chunk["churned"]
-        labels = np.where(churned == 1, positive_label, negative_label).astype(object)
-        out[target] = np.where(churned.isna(), None, labels)
+        outcome = chunk["outcome"]
+        labels = np.where(outcome == 1, positive_label, negative_label).astype(object)
+        out[target] = np.where(outcome.isna(), None, labels)
     out["latency_ms"] = chunk["latency_ms"].astype("float64")
     out["served_probability"] = chunk["probability"].astype("float64")
     out["served_decision"] = chunk["decision"].astype(bool)

@@ -27,7 +27,7 @@ class ScoreError(ValueError):
 @dataclass
 class _Waiting:
     records: Sequence[Mapping[str, Any]]
-    customer_ids: Sequence[str | None]
+    record_ids: Sequence[str | None]
     request_id: str
     received_at: float
     done: asyncio.Future = field(repr=False)
@@ -57,23 +57,23 @@ class MicroBatcher:
         self,
         records: Sequence[Mapping[str, Any]],
         *,
-        customer_ids: Sequence[str | None],
+        record_ids: Sequence[str | None],
         request_id: str,
         received_at: float,
     ) -> np.ndarray:
-        """Probabilities of one request's customers, once they are in the log.
+        """Probabilities of one request's records, once they are in the log.
 
         Args:
-            records: the customers' checked feature values.
-            customer_ids: their ids (None where not given), logged beside the inputs.
+            records: the checked feature values.
+            record_ids: their ids (None where not given), logged beside the inputs.
             received_at: `time.perf_counter()` when the request arrived (for its latency).
 
         Raises:
-            ScoreError: a customer's score is not finite (nothing of the request is logged).
+            ScoreError: a record's score is not finite (nothing of the request is logged).
             what scoring or the log's commit raised for this request.
         """
         loop = asyncio.get_running_loop()
-        waiting = _Waiting(records, customer_ids, request_id, received_at, loop.create_future())
+        waiting = _Waiting(records, record_ids, request_id, received_at, loop.create_future())
         self._pending.append(waiting)
         if len(self._pending) == 1:
             loop.call_soon(self._flush)
@@ -147,7 +147,7 @@ class MicroBatcher:
                 Prediction(
                     request_id=w.request_id,
                     item=i,
-                    customer_id=customer_id,
+                    record_id=record_id,
                     model_version=version,
                     engine=engine,
                     inputs=record,
@@ -155,8 +155,8 @@ class MicroBatcher:
                     decision=p >= threshold,
                     latency_ms=latency_ms,
                 )
-                for i, (record, customer_id, p) in enumerate(
-                    zip(w.records, w.customer_ids, mine.tolist(), strict=True)
+                for i, (record, record_id, p) in enumerate(
+                    zip(w.records, w.record_ids, mine.tolist(), strict=True)
                 )
             ]
             outcomes.append((w, mine))

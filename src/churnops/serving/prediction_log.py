@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS predictions (
     request_id    TEXT NOT NULL,
     item          INTEGER NOT NULL,      -- position in the request's list
     logged_at     TEXT NOT NULL,         -- UTC, ISO 8601 (+00:00), sortable as text
-    customer_id   TEXT,
+    record_id     TEXT,                  -- the id the request gave (the data's id column)
     model_version TEXT NOT NULL,
     engine        TEXT NOT NULL,
     inputs        TEXT NOT NULL,         -- the validated feature values, JSON
@@ -42,22 +42,53 @@ CREATE TABLE IF NOT EXISTS predictions (
     latency_ms    REAL NOT NULL,         -- time to validate, score and log the request
     PRIMARY KEY (request_id, item)
 );
-CREATE INDEX IF NOT EXISTS predictions_customer ON predictions (customer_id);
+CREATE INDEX IF NOT EXISTS predictions_record ON predictions (record_id);
 CREATE TABLE IF NOT EXISTS outcomes (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     recorded_at TEXT NOT NULL,
     request_id  TEXT,
-    customer_id TEXT,
-    churned     INTEGER NOT NULL
+    record_id   TEXT,
+    outcome     INTEGER NOT NULL       -- 1: the positive label was observed, 0: the other
 );
 CREATE INDEX IF NOT EXISTS outcomes_request ON outcomes (request_id);
-CREATE INDEX IF NOT EXISTS outcomes_customer ON outcomes (customer_id);
+CREATE INDEX IF NOT EXISTS outcomes_record ON outcomes (record_id);
 CREATE TABLE IF NOT EXISTS health (
     id         INTEGER PRIMARY KEY,
     checked_at TEXT NOT NULL,
     pad        BLOB                      -- makes a probe after a failure need a new page
 );
 """
+
+
+# columns renamed since churnops 0.3 (table, old name, new name): a log written by an older
+# service is upgraded in place when it is opened
+_RENAMED = (
+    ("predictions", "customer_id", "record_id"),
+    ("outcomes", "customer_id", "record_id"),
+    ("outcomes", "churned", "outcome"),
+)
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Rename the columns of an older log (one transaction; nothing to do on a new one)."""
+    renames = [
+        (table, old, new)
+        for table, old, new in _RENAMED
+        if old in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    ]
+    if not renames:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for index in ("predictions_customer", "outcomes_customer"):
+            db.execute(f"DROP INDEX IF EXISTS {index}")
+        for table, old, new in renames:
+            db.execute(f"ALTER TABLE {table} RENAME COLUMN {old} TO {new}")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def utc_now() -> str:
@@ -93,7 +124,7 @@ class Prediction:
 
     request_id: str
     item: int
-    customer_id: str | None
+    record_id: str | None
     model_version: str
     engine: str
     inputs: Mapping[str, Any]
@@ -129,6 +160,7 @@ class PredictionLog:
         if mode.lower() != "wal":
             raise sqlite3.OperationalError(f"{self.path}: cannot switch to WAL mode (got {mode})")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
+        _upgrade(self._db)
         self._db.executescript(_SCHEMA)
         self.last_error: str | None = None
 
@@ -144,7 +176,7 @@ class PredictionLog:
                 p.request_id,
                 p.item,
                 at,
-                p.customer_id,
+                p.record_id,
                 p.model_version,
                 p.engine,
                 json.dumps(p.inputs, separators=(",", ":"), allow_nan=False),
@@ -194,18 +226,19 @@ class PredictionLog:
         self.last_error = None
 
     def record_outcome(
-        self, *, churned: bool, request_id: str | None = None, customer_id: str | None = None
+        self, *, positive: bool, request_id: str | None = None, record_id: str | None = None
     ) -> tuple[int, int]:
-        """Store an observed outcome for a request or a customer. Outcomes may be sent again
+        """Store an observed outcome (`positive`: the positive label was observed) for a request
+        or a record id. Outcomes may be sent again
         (corrections): every one is kept, the latest wins (see `_OUTCOME`).
 
         Returns:
             How many logged predictions it applies to (0: nothing was stored), and how many
             outcomes are now recorded for that id.
         """
-        if (request_id is None) == (customer_id is None):
-            raise ValueError("give exactly one of request_id and customer_id")
-        column, key = ("request_id", request_id) if request_id else ("customer_id", customer_id)
+        if (request_id is None) == (record_id is None):
+            raise ValueError("give exactly one of request_id and record_id")
+        column, key = ("request_id", request_id) if request_id else ("record_id", record_id)
         with self._lock, self._tracked():
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -214,9 +247,9 @@ class PredictionLog:
                 ).fetchone()
                 if matches:
                     self._db.execute(
-                        "INSERT INTO outcomes (recorded_at, request_id, customer_id, churned) "
+                        "INSERT INTO outcomes (recorded_at, request_id, record_id, outcome) "
                         "VALUES (?, ?, ?, ?)",
-                        (utc_now(), request_id, customer_id, int(bool(churned))),
+                        (utc_now(), request_id, record_id, int(bool(positive))),
                     )
                 (outcomes,) = self._db.execute(
                     f"SELECT COUNT(*) FROM outcomes WHERE {column} = ?", (key,)
@@ -230,7 +263,8 @@ class PredictionLog:
 
     def read(self, *, since: str | None = None) -> pd.DataFrame:
         """The logged predictions in the order they were committed, each with its latest outcome
-        (`churned`; see `_OUTCOME`), the inputs as the JSON text that was stored."""
+        (`outcome`, 1 for the positive label; see `_OUTCOME`), the inputs as the JSON text that
+        was stored."""
         query = f"SELECT p.*, {_OUTCOME} FROM predictions p {_SINCE} ORDER BY p.rowid"
         with self._lock:
             return pd.read_sql_query(query, self._db, params=(since, since))
@@ -243,11 +277,11 @@ class PredictionLog:
 
 
 # The latest outcome of a prediction: the one recorded for its request, else the latest
-# recorded for its customer; null when none is known.
+# recorded for its record id; null when none is known.
 _OUTCOME = """COALESCE(
-    (SELECT o.churned FROM outcomes o WHERE o.request_id = p.request_id
+    (SELECT o.outcome FROM outcomes o WHERE o.request_id = p.request_id
      ORDER BY o.id DESC LIMIT 1),
-    (SELECT o.churned FROM outcomes o WHERE p.customer_id IS NOT NULL
-     AND o.customer_id = p.customer_id ORDER BY o.id DESC LIMIT 1)
-) AS churned"""
+    (SELECT o.outcome FROM outcomes o WHERE p.record_id IS NOT NULL
+     AND o.record_id = p.record_id ORDER BY o.id DESC LIMIT 1)
+) AS outcome"""
 _SINCE = "WHERE (? IS NULL OR p.logged_at >= ?)"

@@ -1,27 +1,45 @@
-"""Response models, the feedback request and the documented error answers. A customer in a
-`/predict` request is checked by the input contract (`churnops.contract`), which also writes its
-JSON Schema into the OpenAPI document."""
+"""Response models, the feedback request and the documented error answers, named in the data's
+own words (its id column, its target and labels). A record in a `/predict` request is checked by
+the input contract (`churnops.contract`), which also writes its JSON Schema into the OpenAPI
+document."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from churnops.data.contract import TEXT_LIMIT
+from churnops.data.words import Words
 
 
-class PredictionOut(BaseModel):
-    probability: float
-    decision: bool
-    confidence: float
-    customer_id: str | None = None
-    warnings: list[str] = []
-
-
-class PredictResponse(BaseModel):
-    model_version: str
-    threshold: float
-    request_id: str
-    predictions: list[PredictionOut]
+def predict_response(words: Words) -> type[BaseModel]:
+    """The /predict answer, its id field named as the data's id column."""
+    prediction = create_model(
+        "Prediction",
+        probability=(float, Field(description=f"probability of {words.outcome}")),
+        decision=(bool, Field(description="probability >= the decision threshold")),
+        confidence=(float, Field(description="probability of the decision taken")),
+        record_id=(
+            str | None,
+            Field(None, alias=words.id_field, description=f"the {words.entity}'s id, if given"),
+        ),
+        warnings=(list[str], Field([], description="values scored but unusual (policy flag)")),
+    )
+    return create_model(
+        "PredictResponse",
+        model_version=(str, ...),
+        threshold=(float, ...),
+        request_id=(str, ...),
+        predictions=(list[prediction], ...),  # type: ignore[valid-type]
+    )
 
 
 class ErrorBody(BaseModel):
@@ -37,7 +55,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers a route can give."""
     meaning = {
         400: "unparsable or too deeply nested JSON",
-        404: "no logged prediction has that request or customer id",
+        404: "no logged prediction has that request or record id",
         413: "body over the size limit",
         415: "content type is not application/json",
         422: "invalid values, naming each field and the value received",
@@ -46,15 +64,15 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: {"model": ErrorBody, "description": meaning[c]} for c in codes}
 
 
-class Feedback(BaseModel):
-    """An observed outcome for one request (all its customers) or one customer."""
+class _Feedback(BaseModel):
+    """An observed outcome for one request (all its records) or one record id."""
 
     model_config = ConfigDict(extra="forbid")
-    request_id: str | None = Field(None, min_length=1, max_length=200)
-    customer_id: str | None = Field(None, min_length=1, max_length=200)
-    churned: StrictBool
+    request_id: str | None = Field(None, min_length=1, max_length=TEXT_LIMIT)
+    labels: ClassVar[tuple[str, str]]  # negative, positive
+    id_field: ClassVar[str]
 
-    @field_validator("request_id", "customer_id")
+    @field_validator("request_id", "record_id", check_fields=False)
     @classmethod
     def _text(cls, value: str | None) -> str | None:
         if value is not None:
@@ -64,11 +82,43 @@ class Feedback(BaseModel):
                 raise ValueError("is not valid Unicode text") from None
         return value
 
+    @field_validator("observed", mode="before", check_fields=False)
+    @classmethod
+    def _label(cls, value: Any) -> str:
+        text = str(value).strip() if isinstance(value, str | int) else None
+        if isinstance(value, bool) or text not in cls.labels:
+            raise ValueError(f"must be one of the labels {list(cls.labels)}")
+        return text
+
     @model_validator(mode="after")
-    def _one_key(self) -> Feedback:
-        if (self.request_id is None) == (self.customer_id is None):
-            raise ValueError("give exactly one of request_id and customer_id")
+    def _one_key(self) -> _Feedback:
+        if (self.request_id is None) == (getattr(self, "record_id", None) is None):
+            raise ValueError(f"give exactly one of request_id and {self.id_field}")
         return self
+
+    @property
+    def positive(self) -> bool:
+        return self.observed == self.labels[1]  # type: ignore[attr-defined]
+
+
+def feedback_model(words: Words, target: str, labels: list[str]) -> type[_Feedback]:
+    """The /feedback body: `request_id` or the data's id column, and the target column with
+    the label observed, as in the data (e.g. {"customerID": "7590-VHVEG", "Churn": "Yes"})."""
+    model = create_model(
+        "Feedback",
+        __base__=_Feedback,
+        record_id=(
+            str | None,
+            Field(None, alias=words.id_field, min_length=1, max_length=TEXT_LIMIT),
+        ),
+        observed=(
+            str,
+            Field(alias=target, description=f"the label observed: one of {labels}"),
+        ),
+    )
+    model.labels = (str(labels[0]), str(labels[1]))
+    model.id_field = words.id_field
+    return model
 
 
 class FeedbackResponse(BaseModel):

@@ -1,4 +1,4 @@
-"""POST /predict: score one customer or several, each checked by the input contract, each
+"""POST /predict: score one record or several, each checked by the input contract, each
 prediction logged before the answer is sent."""
 
 import asyncio
@@ -46,7 +46,9 @@ def router_for(contract: Contract, settings: Settings) -> APIRouter:
         "/predict",
         predict,
         methods=["POST"],
-        response_model=schemas.PredictResponse,
+        response_model=schemas.predict_response(contract.words),
+        summary="Predict",
+        description=_description(contract),
         responses=schemas.error_responses(400, 413, 415, 422, 503),
         openapi_extra={
             "requestBody": {
@@ -58,14 +60,22 @@ def router_for(contract: Contract, settings: Settings) -> APIRouter:
     return router
 
 
+def _description(contract: Contract) -> str:
+    words = contract.words
+    return (
+        f"Score one {words.entity} (an object) or several (a list) for {words.outcome}, as a "
+        f"row of the training data: its own column names (the id under {words.id_field!r}; "
+        f"the target column {contract.target!r}, if present, is ignored) and its own value "
+        "types (numbers may be numeric text). Every prediction is in the prediction log before "
+        "the answer is sent."
+    )
+
+
 # The handler is a coroutine: scoring (ONNX Runtime) and the log's commit take a fraction of a
 # millisecond, less than the thread hand-offs a plain `def` route costs; the requests ready
 # together are scored and logged together (MicroBatcher). Scale out with `--workers`.
 async def predict(request: Request) -> JSONResponse:
-    """Score one customer (an object) or several (a list), as a row of the training data:
-    its own column names (the id under the data's id column or `customer_id`; the target
-    column, if present, is ignored) and its own value types (numbers may be numeric text).
-    Every prediction is in the prediction log before the answer is sent."""
+    """Score the records of a request (see `_description`)."""
     service = current(request)
     loaded, contract, settings = ready_model(request), service.contract, service.settings
     body = await request.body()
@@ -73,16 +83,17 @@ async def predict(request: Request) -> JSONResponse:
     payload = (
         await asyncio.to_thread(parse_body, body) if len(body) > BIG_BODY else parse_body(body)
     )
-    customers = payload if isinstance(payload, list) else [payload]
-    if not customers:
-        raise ServiceError(422, "invalid request", "the list of customers is empty")
-    if len(customers) > settings.max_batch:
+    records = payload if isinstance(payload, list) else [payload]
+    entities = contract.words.entities
+    if not records:
+        raise ServiceError(422, "invalid request", f"the list of {entities} is empty")
+    if len(records) > settings.max_batch:
         raise ServiceError(
             422,
             "invalid request",
-            f"{len(customers)} customers exceed the limit of {settings.max_batch} per request",
+            f"{len(records)} {entities} exceed the limit of {settings.max_batch} per request",
         )
-    checks = [contract.check_record(c) for c in customers]
+    checks = [contract.check_record(c) for c in records]
     problems = [
         {
             "field": f"{i}.{name}" if isinstance(payload, list) else name,
@@ -99,7 +110,7 @@ async def predict(request: Request) -> JSONResponse:
     try:
         probabilities = await service.batcher.predict(
             [c.values for c in checks],
-            customer_ids=[c.customer_id for c in checks],
+            record_ids=[c.record_id for c in checks],
             request_id=request_id,
             received_at=received_at,
         )
@@ -129,7 +140,7 @@ async def predict(request: Request) -> JSONResponse:
                 "probability": p,
                 "decision": decision,
                 "confidence": p if decision else 1 - p,
-                "customer_id": check.customer_id,
+                contract.words.id_field: check.record_id,
                 "warnings": check.warnings,
             }
         )
