@@ -6,10 +6,9 @@ import argparse
 import logging
 
 from churnops.config import load_params
-from churnops.data import cleaning, quality, schema
-from churnops.data.words import Words
+from churnops.data import preparation, quality
 from churnops.files import CsvFormat, file_digest, read_table, staged_outputs
-from churnops.params import ParamsError, get, get_number
+from churnops.params import ParamsError, get
 from churnops.stage import run
 
 log = logging.getLogger("prepare")
@@ -27,11 +26,6 @@ def main() -> None:
     args = parser.parse_args()
 
     params = load_params(args.params)
-    spec = cleaning.DataSpec.from_params(params)
-    seed = get_number(params, "base.seed", integer=True, low=0)
-    test_size = get_number(
-        params, "prepare.test_size", low=0, high=1, low_inclusive=False, high_inclusive=False
-    )
     expected_sha = get(params, "prepare.sha256", None)
     if expected_sha:
         actual = file_digest(args.raw)
@@ -43,37 +37,21 @@ def main() -> None:
 
     raw = read_table(args.raw, as_text=True, csv=CsvFormat.from_params(params))
     log.info("read %s: %d rows x %d columns", args.raw, *raw.shape)
-    frame, cleaned = cleaning.clean(raw, spec)
-    train, test = cleaning.split(frame, spec.target, test_size=test_size, seed=seed)
-    report = quality.quality_report(frame, spec, cleaned)
-    report["split"] = {
-        "train_rows": len(train),
-        "test_rows": len(test),
-        "test_size": test_size,
-        "seed": seed,
-    }
-    table_schema = schema.infer_schema(
-        train,
-        spec.columns,
-        target=spec.target,
-        id_column=spec.id_column,
-        labels=spec.labels,
-        bounds=get(params, "prepare.bounds"),
-        range_tolerance=get(params, "prepare.range_tolerance"),
-        range_limit=get(params, "prepare.range_limit"),
-        coerce_tolerance=spec.coerce_tolerance,
-    )
-    table_schema["words"] = Words.from_params(params).as_dict()
+    prepared = preparation.prepare(raw, params)
+    for line in prepared.warnings:
+        log.warning(line)
 
     with staged_outputs() as out:
-        out.write_parquet(args.train, train)
-        out.write_parquet(args.test, test)
-        out.write_json(args.schema, table_schema)
-        out.write_json(args.quality_json, report)
-        out.write_text(args.quality_md, quality.quality_markdown(report, title=args.raw))
+        out.write_parquet(args.train, prepared.train)
+        out.write_parquet(args.test, prepared.test)
+        out.write_json(args.schema, prepared.schema)
+        out.write_json(args.quality_json, prepared.report)
+        out.write_text(args.quality_md, quality.quality_markdown(prepared.report, title=args.raw))
 
+    report = prepared.report
     print(
-        f"prepare: {len(frame)} rows -> train {len(train)}, test {len(test)}; "
+        f"prepare: {report['rows']} rows -> train {report['split']['train_rows']}, "
+        f"test {report['split']['test_rows']}; "
         f"positive rate {report['positive_rate']:.1%}; "
         f"{report['missing']['total']} missing values; report {args.quality_md}"
     )

@@ -43,6 +43,11 @@ class Csv(_Section):
     encoding: str = Field(min_length=1)
 
 
+class HighCardinality(_Section):
+    max_share: float = Field(gt=0, le=1)
+    top_k: int = Field(ge=1)
+
+
 class Prepare(_Section):
     raw_path: str
     csv: Csv
@@ -53,6 +58,9 @@ class Prepare(_Section):
     range_tolerance: float = Field(ge=0)
     range_limit: float = Field(ge=0)
     bounds: dict[str, Bound] | None
+    high_cardinality: HighCardinality
+    leakage: Literal["warn", "error", "off"]
+    leakage_max_auc: float = Field(gt=0.5, le=1)
     columns: dict[str, Literal["numeric", "categorical"]] = Field(min_length=1)
 
 

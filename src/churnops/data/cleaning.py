@@ -116,7 +116,11 @@ def clean(raw: pd.DataFrame, spec: DataSpec) -> tuple[pd.DataFrame, dict[str, An
                 counts["blank"],
                 counts["non_numeric"],
             )
-    return frame[ordered].reset_index(drop=True), {"coerced_to_missing": coercions}
+    ignored = [str(c) for c in raw.columns if c not in spec.expected_columns]
+    if ignored:
+        log.info("ignored %d column(s) not in prepare.columns: %s", len(ignored), ignored)
+    report = {"coerced_to_missing": coercions, "ignored_columns": ignored}
+    return frame[ordered].reset_index(drop=True), report
 
 
 def check_target(target: pd.Series, spec: DataSpec) -> pd.Series:

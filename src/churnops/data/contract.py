@@ -11,7 +11,9 @@ The rules:
   physical bounds), and one outside the training range but inside the band is scored and flagged;
 - categories are text, or numbers whose text form is a training category (0 -> "0");
   leading and trailing spaces are stripped everywhere (training included), blank text is missing;
-  under policy `reject` an unseen category is refused, under `flag` it is scored and flagged.
+  under policy `reject` an unseen category is refused, under `flag` it is scored and flagged;
+  a high-cardinality column pooled by prepare (`pooled` in the schema: its most frequent training
+  categories and OTHER for the rest) takes any text, an unseen value counting as OTHER.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from churnops.data.reasons import Notes, has_surrogate, shown
 from churnops.data.schema import (
     NOT_FINITE,
     NUMBER,
+    OTHER,
     DataError,
     category_text,
     one_category_text,
@@ -259,6 +262,8 @@ class Contract:
         if text is None:
             return None
         if text not in self._categories[name]:
+            if self.features[name].get("pooled"):
+                return OTHER
             if self.policy == "reject":
                 out.problems.append((name, value, self._unseen(name, text)))
                 return None
@@ -327,6 +332,8 @@ class Contract:
             for i in text.index[too_long]:
                 reasons.add_one(i, self._too_long(name, int(lengths[i])))
         unseen = text.notna() & ~too_long & ~text.isin(self._categories[name])
+        if self.features[name].get("pooled"):
+            return text.mask(unseen, OTHER)
         target = reasons if self.policy == "reject" else warnings
         target.add(unseen, text, lambda t: self._unseen(name, t))
         return text

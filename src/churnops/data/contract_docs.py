@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from churnops.data.contract import TEXT_LIMIT, Contract
-from churnops.data.schema import NUMBER
+from churnops.data.schema import NUMBER, OTHER
 
 _INTEGER = re.compile(r"-?(?:0|[1-9]\d*)")  # a category whose text is an integer's
 
@@ -27,6 +27,8 @@ def describe(contract: Contract) -> dict[str, Any]:
             }
         else:
             out[name] = {"kind": "categorical", "categories": info["categories"]}
+            if info.get("pooled"):
+                out[name]["pooled"] = f"any other value counts as {OTHER!r}"
         out[name]["missing_share_in_training"] = info["missing_share"]
     return {
         "policy": contract.policy,
@@ -71,6 +73,18 @@ def json_schema(contract: Contract) -> dict[str, Any]:
                     f"training range [{info['min']}, {info['max']}]; values outside it but "
                     f"within [{low}, {high}] are scored and flagged; numeric text is read as "
                     "its number (within the same range), blank text as missing"
+                ),
+            }
+        elif info.get("pooled"):
+            properties[name] = {
+                "anyOf": [
+                    {"type": "string", "maxLength": TEXT_LIMIT},
+                    {"type": "number"},
+                    {"type": "null"},
+                ],
+                "description": (
+                    f"a high-cardinality category: the {len(info['categories']) - 1} most "
+                    "frequent in training are kept, any other value counts as one 'other' category"
                 ),
             }
         else:

@@ -87,6 +87,21 @@ def quality_markdown(report: dict[str, Any], *, title: str) -> str:
             lines.append(
                 f"- `{column}`: {v['blank']} blank, {v['non_numeric']} non-numeric{examples}"
             )
+    if report.get("ignored_columns"):
+        lines += [
+            "",
+            "Columns of the file not in `prepare.columns`, ignored: "
+            + ", ".join(f"`{c}`" for c in report["ignored_columns"])
+            + ".",
+        ]
+    lines += _checks(report)
+    lines += _columns(report)
+    return "\n".join(lines) + "\n"
+
+
+def _columns(report: dict[str, Any]) -> list[str]:
+    """Column types, the numeric summary and the categorical cardinalities."""
+    lines: list[str] = []
     lines += ["", "## Column types", "| column | kind |", "|---|---|"]
     lines += [f"| {c} | {k} |" for c, k in report["dtypes"].items()]
     if report["numeric_summary"]:
@@ -109,7 +124,37 @@ def quality_markdown(report: dict[str, Any], *, title: str) -> str:
         for column, entry in report["categorical"].items():
             top = ", ".join(f"{k} ({v})" for k, v in entry["top"].items())
             lines.append(f"| {column} | {entry['cardinality']} | {top} |")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _checks(report: dict[str, Any]) -> list[str]:
+    """The leakage check and the pooled high-cardinality columns (absent from older reports)."""
+    lines: list[str] = []
+    leak = report.get("leakage")
+    if leak and leak["action"] != "off":
+        lines += ["", "## Leakage check", ""]
+        if leak["suspects"]:
+            lines += [
+                f"**Warning: {len(leak['suspects'])} column(s) alone predict the target with "
+                f"cross-validated ROC-AUC >= {leak['max_auc']}** — usually a sign they are "
+                "recorded after the outcome:",
+                "",
+            ]
+            lines += [f"- `{c}`: {s:.3f}" for c, s in leak["suspects"].items()]
+        else:
+            best = next(iter(leak["single_column_auc"].items()), None)
+            strongest = f" (strongest: `{best[0]}` {best[1]:.3f})" if best else ""
+            lines.append(
+                f"No column alone reaches cross-validated ROC-AUC {leak['max_auc']}{strongest}."
+            )
+        if leak["after_the_fact_names"]:
+            names = ", ".join(f"`{n}`" for n in leak["after_the_fact_names"])
+            lines += ["", f"Named like something known only after the outcome: {names}."]
+    pooled = report.get("pooled") or {}
+    if pooled.get("columns"):
+        lines += ["", "## High-cardinality columns", "", f"Rule: {pooled['rule']}.", ""]
+        lines += [f"- `{c}`: {n:,} distinct values" for c, n in pooled["columns"].items()]
+    return lines
 
 
 def _fmt(value: float | None) -> str:

@@ -66,6 +66,8 @@ def check_columns(
 
 # Numeric text: what a CSV cell or a JSON string may hold for a number (no thousands separators,
 # no underscores, ASCII digits only); parsed the same way by every reader of rows.
+# the category a pooled high-cardinality column's rarer values become (see `pool_rare`)
+OTHER = "(other)"
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 

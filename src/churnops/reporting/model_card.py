@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from churnops.data.words import WORD_KEYS, Words
+from churnops.data.words import Words
+from churnops.reporting.card_data import data_section, purpose
+from churnops.reporting.card_text import interval, pct, table
 
 RULES = {
     "one_standard_error": (
@@ -16,89 +18,6 @@ RULES = {
     ),
     "best": "the candidate with the highest mean CV score",
 }
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
-
-
-def _ci(intervals: Mapping[str, list[float]], key: str) -> str:
-    low, high = intervals[key]
-    return f"[{low:.3f}, {high:.3f}]"
-
-
-def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return lines
-
-
-def purpose(problem: Mapping[str, Any] | None, words: Words) -> list[str]:
-    lines = ["## Purpose and intended use", ""]
-    problem = {k: v for k, v in (problem or {}).items() if k not in WORD_KEYS}
-    if not problem:
-        return [
-            *lines,
-            "The `problem` section of params is empty: purpose and intended use are "
-            "not stated. State them before this model is used.",
-            "",
-        ]
-    labels = {
-        "statement": "Business problem",
-        "ml_task": "ML task",
-        "current_rate": f"Current {words.outcome} rate",
-        "target_rate": f"Target {words.outcome} rate",
-        "revenue_at_stake": "Revenue at stake",
-        "intended_use": "Intended use",
-        "out_of_scope": "Out of scope",
-    }
-    for key, label in labels.items():
-        if key in problem and problem[key] is not None:
-            value = problem[key]
-            shown = _pct(value) if key.endswith("_rate") and isinstance(value, float) else value
-            lines.append(f"- **{label}:** {shown}")
-    if problem.get("success_metrics"):
-        lines.append(f"- **Success metrics:** {', '.join(map(str, problem['success_metrics']))}")
-    return [*lines, ""]
-
-
-def data_section(
-    quality: Mapping[str, Any],
-    schema: Mapping[str, Any],
-    source: Mapping[str, Any],
-    recipes: list[Mapping[str, Any]],
-) -> list[str]:
-    balance = ", ".join(
-        f"{k}: {v['count']:,} ({v['share']:.1%})" for k, v in quality["class_balance"].items()
-    )
-    coerced = [
-        f"`{c}` {v['blank']} blank + {v['non_numeric']} non-numeric"
-        for c, v in quality["coerced_to_missing"].items()
-        if v["blank"] or v["non_numeric"]
-    ]
-    split = quality["split"]
-    numeric = [n for n, f in schema["features"].items() if f["kind"] == "numeric"]
-    categorical = [n for n, f in schema["features"].items() if f["kind"] == "categorical"]
-    lines = [
-        "## Data",
-        "",
-        f"- **Source:** `{source['path']}` (sha256 `{source['sha256'] or 'not checked'}`)",
-        f"- **Rows:** {quality['rows']:,}; {quality['duplicate_rows']} duplicate rows ignoring "
-        f"the id; {quality['missing']['total']:,} missing values",
-        f"- **Target `{schema['target']['name']}`:** {balance}",
-        f"- **Split:** {split['train_rows']:,} train / {split['test_rows']:,} "
-        f"test, stratified, seed {split['seed']}; model selection, tuning and the "
-        "decision threshold never read the test split",
-        f"- **Features:** {len(numeric)} numeric ({', '.join(numeric)}), {len(categorical)} "
-        f"categorical ({', '.join(categorical)})",
-        f"- **Cleaning:** numeric-like text coerced to numbers; became missing: "
-        f"{'; '.join(coerced) or 'none'}",
-        "- **Preprocessing** (fitted on train only): derived features "
-        + (", ".join(f"`{r['name']}` ({r['kind']})" for r in recipes) or "none")
-        + "; median/constant imputation, scaling, one-hot encoding with unknown categories ignored",
-        "",
-    ]
-    return lines
 
 
 def selection_section(cv: Mapping[str, Any]) -> list[str]:
@@ -122,7 +41,7 @@ def selection_section(cv: Mapping[str, Any]) -> list[str]:
         f"{RULES.get(sel['rule'], sel['rule'])}. Best mean: `{sel['best']}`; bar {sel['bar']:.4f}; "
         f"chosen: `{sel['chosen']}`.",
         "",
-        *_table(
+        *table(
             ["candidate", f"CV {cv['scoring']} (mean ± std)", "complexity", "within the bar", ""],
             rows,
         ),
@@ -138,7 +57,7 @@ def performance_section(
 ) -> list[str]:
     ci = intervals["intervals"]
     level = f"{intervals['confidence']:.0%}"
-    rows = [[k, f"{metrics[k]:.4f}", _ci(ci, k) if k in ci else ""] for k in metrics]
+    rows = [[k, f"{metrics[k]:.4f}", interval(ci, k) if k in ci else ""] for k in metrics]
     lc = diagnostics["learning_curve"]
     strategies = diagnostics["cv_strategies"]
     return [
@@ -147,7 +66,7 @@ def performance_section(
         f"At threshold {intervals['threshold']}; {level} bootstrap intervals over "
         f"{intervals['samples']} resamples of the test rows.",
         "",
-        *_table(["metric", "value", f"{level} interval"], rows),
+        *table(["metric", "value", f"{level} interval"], rows),
         "",
         f"- **Learning curve:** {lc['verdict']} (train {lc['train_score']:.3f}, validation "
         f"{lc['validation_score']:.3f} at {lc['train_size']:,} rows; rules: gap > "
@@ -171,9 +90,9 @@ def business_section(impact: Mapping[str, Any], words: Words) -> list[str]:
         "predictions of the training split; serving uses it. On the test split:",
         "",
         f"- {impact['flagged']:,} of {impact['rows']:,} {words.entities} flagged "
-        f"({_pct(impact['flagged_share'])});",
-        f"- **{_pct(impact['precision'])} of flagged {words.entities} actually {words.verb}** "
-        f"(precision); {_pct(impact['recall'])} of {words.positives} are flagged (recall);",
+        f"({pct(impact['flagged_share'])});",
+        f"- **{pct(impact['precision'])} of flagged {words.entities} actually {words.verb}** "
+        f"(precision); {pct(impact['recall'])} of {words.positives} are flagged (recall);",
         f"- expected savings {impact['expected_savings']:,.0f} "
         f"({impact['expected_savings_per_row']:.2f} per {words.entity}), against "
         f"{impact['savings_if_everyone_offered']:,.0f} when every {words.entity} gets the offer.",
@@ -204,7 +123,7 @@ def fairness_section(fair: Mapping[str, Any]) -> list[str]:
                 ", ".join(group["flags"]) or "none",
             ]
         )
-    lines += _table(
+    lines += table(
         ["group", "demographic parity diff", "equalized odds diff", "ROC-AUC diff", "flags"], rows
     )
     lines += ["", f"Per group value ({fair['confidence']:.0%} bootstrap intervals):", ""]
@@ -222,7 +141,7 @@ def fairness_section(fair: Mapping[str, Any]) -> list[str]:
                     _rate(r, "roc_auc"),
                 ]
             )
-    lines += _table(["group", "value", "n", "selection rate", "TPR", "FPR", "ROC-AUC"], rows)
+    lines += table(["group", "value", "n", "selection rate", "TPR", "FPR", "ROC-AUC"], rows)
     return [*lines, ""]
 
 
@@ -245,7 +164,7 @@ def limitations(
         "",
         f"- Trained on one snapshot of {quality['rows']:,} {words.entities}; behaviour on "
         f"{words.entities} unlike them (another population, period or setting) is unknown.",
-        f"- The classes are imbalanced (positive rate {_pct(quality['positive_rate'])}): "
+        f"- The classes are imbalanced (positive rate {pct(quality['positive_rate'])}): "
         "accuracy flatters the model; read precision and recall at the decision threshold.",
         f"- The model is correlational: a high score says which {words.entities} tend to "
         f"{words.verb}, not why, nor what an intervention will change.",

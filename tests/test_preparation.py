@@ -1,0 +1,70 @@
+"""prepare as one function: pooling of high-cardinality columns (and the contract taking any
+value for them), the leakage check wired to params, ignored columns reported."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnops.config import load_params
+from churnops.data import preparation, quality
+from churnops.data.contract import Contract
+from churnops.data.schema import OTHER, DataError
+from tests.conftest import TEST_PARAMS
+
+
+def _params(**prepare):
+    params = load_params(TEST_PARAMS)
+    params["base"].update(target="y", positive_label="1", negative_label="0", id_column="key")
+    params["prepare"].update(columns={"x": "numeric", "code": "categorical"}, strict_schema=False)
+    params["prepare"].update(bounds=None, **prepare)
+    params["problem"] = None
+    return params
+
+
+def _raw(n=400, leak=False, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    x = y + rng.normal(0, 0.05 if leak else 2.0, n)
+    return pd.DataFrame(
+        {
+            "key": [f"k{i}" for i in range(n)],
+            "x": x.round(4).astype(str),
+            "code": [f"c{i % 300}" for i in range(n)],  # 300 distinct in 400 rows
+            "note": ["free text"] * n,  # not declared: ignored
+            "y": y.astype(str),
+        }
+    )
+
+
+def test_a_near_unique_column_is_pooled_and_serving_takes_any_value():
+    prepared = preparation.prepare(_raw(), _params())
+    kept = prepared.schema["features"]["code"]
+    assert kept["pooled"] is True
+    assert len(kept["categories"]) == 21
+    assert kept["categories"][-1] == OTHER
+    assert set(prepared.train["code"]) <= set(kept["categories"])
+    assert set(prepared.test["code"]) <= set(kept["categories"])
+    assert prepared.report["pooled"]["columns"] == {"code": 300}
+    assert any("column 'code' has 300 distinct values: pooled" in w for w in prepared.warnings)
+    contract = Contract(prepared.schema, "reject")
+    check = contract.check_record({"x": 0.5, "code": "never seen"})
+    assert check.problems == []
+    assert check.values["code"] == OTHER
+    typed, reasons, _ = contract.check_frame(pd.DataFrame({"x": [0.5], "code": ["new"]}))
+    assert typed["code"].tolist() == [OTHER]
+    assert reasons.tolist() == [""]
+
+
+def test_ignored_columns_and_the_leakage_check_are_in_the_quality_report():
+    prepared = preparation.prepare(_raw(leak=True), _params())
+    report = prepared.report
+    assert report["ignored_columns"] == ["note"]
+    assert list(report["leakage"]["suspects"]) == ["x"]
+    markdown = quality.quality_markdown(report, title="raw.csv")
+    assert "ignored: `note`" in markdown
+    assert "**Warning: 1 column(s) alone predict the target" in markdown
+    with pytest.raises(DataError, match=r"leakage: column\(s\) 'x' \(0\.99\d\)"):
+        preparation.prepare(_raw(leak=True), _params(leakage="error"))
+    assert preparation.prepare(_raw(), _params(leakage="error")).report["leakage"]["suspects"] == {}
