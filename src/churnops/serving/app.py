@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     words = contract.words
     app = FastAPI(
-        title=f"{words.outcome[:1].upper()}{words.outcome[1:]} prediction service (churnops)",
+        title=f"{words.outcome[:1].upper()}{words.outcome[1:]} prediction service",
         description=f"Probabilities of {words.outcome} for {words.entities}, from the "
         "pipeline's evaluated model.",
         lifespan=lifespan,

@@ -1,0 +1,70 @@
+"""`churnops serve`: the prediction service on uvicorn, its options passed to the workers as
+CHURNOPS_* variables."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from churnops.cli.common import SETTING_OF, from_settings
+from churnops.serving.settings import settings_from_env
+
+
+def add(commands: Any) -> None:
+    """Declare the command and its options."""
+    serve = commands.add_parser("serve", help="serve predictions over HTTP (FastAPI on uvicorn)")
+    serve.add_argument("--host", default=os.environ.get("CHURNOPS_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("CHURNOPS_PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("CHURNOPS_WORKERS", "1")))
+    serve.add_argument(
+        "--keep-alive",
+        type=float,
+        default=float(os.environ.get("CHURNOPS_KEEP_ALIVE", "75")),
+        help="seconds an idle connection is kept open (default 75; keep it above a load "
+        "balancer's idle timeout: a server that closes first races with a client reusing the "
+        "connection, and that request is lost)",
+    )
+    serve.add_argument("--model", help=f"model file ({from_settings('model')})")
+    serve.add_argument("--meta", help=f"its metadata ({from_settings('meta')})")
+    serve.add_argument("--schema", help=f"input schema ({from_settings('schema')})")
+    serve.add_argument(
+        "--policy",
+        choices=("reject", "flag"),
+        help=f"unseen categories / out-of-range values ({from_settings('policy')})",
+    )
+    serve.add_argument("--compiled", help=f"compiled model folder ({from_settings('compiled')})")
+    serve.add_argument(
+        "--engine",
+        choices=("auto", "onnx", "sklearn"),
+        help="auto: ONNX Runtime when the compiled model is verified, else scikit-learn "
+        f"({from_settings('engine')})",
+    )
+    serve.add_argument("--log", help=f"prediction log ({from_settings('log')})")
+    serve.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from churnops.serving.settings import ENV
+
+    # the workers build the app from the environment (uvicorn's factory), so pass options there
+    for option, field in SETTING_OF.items():
+        if getattr(args, option):
+            os.environ[ENV[field]] = str(getattr(args, option))
+    try:  # a bad setting fails here, naming it and the value, before any worker starts
+        settings_from_env()
+    except ValueError as exc:
+        print(f"churnops serve: error: {exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        "churnops.serving.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        timeout_keep_alive=args.keep_alive,
+    )
+    return 0

@@ -1,0 +1,1 @@
+"""Setting up a project for a new data set (`churnops init`)."""
