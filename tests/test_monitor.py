@@ -54,6 +54,17 @@ def test_check_batch_cleans_raw_rows_as_prepare_does():
         monitor.check_batch(batch.assign(charge=["cheap", "dear", "1", "2"]), SCHEMA)
 
 
+def test_a_pooled_column_is_pooled_as_in_training_and_has_no_unseen_values():
+    pooled = {"kind": "categorical", "categories": ["a", "b", "(other)"], "missing_share": 0.0}
+    schema = {**SCHEMA, "features": {**SCHEMA["features"], "plan": {**pooled, "pooled": True}}}
+    batch = pd.DataFrame({"charge": ["12", "13", "14", "15"], "plan": ["a", "zz", None, "q1"]})
+    out, _ = monitor.check_batch(batch, schema)
+    assert out["plan"].tolist()[:2] == ["a", "(other)"]
+    assert pd.isna(out["plan"].iloc[2])
+    quality = monitor.batch_quality(out, schema)
+    assert quality["by_column"]["plan"]["unseen_share"] == 0.0
+
+
 def test_refused_counts_what_the_serving_contract_would_refuse():
     batch = pd.DataFrame({"charge": [50.0, 500.0, 5.0], "plan": ["a", "z", "b"]})
     out = monitor.refused(batch, SCHEMA, policy="reject")

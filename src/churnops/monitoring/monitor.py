@@ -10,7 +10,7 @@ import pandas as pd
 
 from churnops.data.cleaning import binary_target
 from churnops.data.contract import Contract
-from churnops.data.schema import DataError, category_text, coerce_numeric
+from churnops.data.schema import OTHER, DataError, category_text, coerce_numeric
 from churnops.modeling.features import pipeline_recipes, recipe_inputs, recipe_kinds
 from churnops.monitoring import drift
 from churnops.monitoring.alerts import alerts, decide, observations
@@ -24,7 +24,8 @@ def check_batch(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The batch's feature columns, cleaned the way prepare cleans raw rows: numeric text parsed
     (blank text is missing), up to the schema's coerce tolerance of values that are not finite
-    numbers turned into missing and counted; categories as stripped text.
+    numbers turned into missing and counted; categories as stripped text (a pooled
+    high-cardinality column's values outside its kept ones as OTHER, as in training).
 
     Returns:
         (typed feature columns, per numeric column that needed it: blank and non-numeric counts
@@ -48,7 +49,10 @@ def check_batch(
         raise DataError(f"batch {exc}") from None
     for column, info in features.items():
         if info["kind"] != "numeric":
-            out[column] = category_text(batch[column])
+            text = category_text(batch[column])
+            if info.get("pooled"):  # as prepare pooled training: unseen values are OTHER
+                text = text.where(text.isna() | text.isin(info["categories"]), OTHER)
+            out[column] = text
     return out, {c: v for c, v in coerced.items() if v["blank"] or v["non_numeric"]}
 
 
