@@ -8,7 +8,7 @@ export DVC_NO_ANALYTICS := 1
 # Stage commands in dvc.yaml call `python`: make it the virtual environment's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro test test-slow lint serve bench-pipeline bench-drift bench-serve bench-batch clean
+.PHONY: setup repro remote push pull test test-slow lint serve bench-pipeline bench-drift bench-serve bench-batch clean
 
 setup: $(STAMP)
 
@@ -22,8 +22,23 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 repro: setup
 	$(BIN)/dvc repro
+	@$(MAKE) --no-print-directory push
 	@echo
 	@$(BIN)/churnops summary
+
+# The DVC remote: by default a folder beside the work tree (../churnops-dvc-remote, in
+# .dvc/config), which `dvc push` creates; `make push DVC_REMOTE=/other/path` (or an s3://, gs://,
+# ssh:// URL) points this clone elsewhere (.dvc/config.local, not committed).
+DVC_REMOTE ?=
+remote: setup
+	@if [ -n "$(DVC_REMOTE)" ]; then $(BIN)/dvc remote modify --local storage url "$(DVC_REMOTE)"; fi
+
+push: remote
+	$(BIN)/dvc push --quiet
+	@echo "pushed the pipeline's data and models to DVC remote: $$($(BIN)/dvc remote list | awk '/(default)/ {print $$2}')"
+
+pull: remote
+	$(BIN)/dvc pull
 
 test: setup
 	$(BIN)/ruff check .
