@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from churnops.files import staged_outputs
-from churnops.serving import bundle
+from churnops.registry import bundle
 from churnops.stage import run
 
 

@@ -12,7 +12,7 @@ import sys
 import httpx
 import pytest
 
-from tests.test_api_durability import _wait_ready, server_log, start_server
+from tests.servers import server_log, start_server, wait_ready
 
 HOSTILE = [
     lambda r: json.dumps({**r, "tenure": 1e308}),
@@ -30,7 +30,7 @@ def test_bad_requests_never_fail_good_ones(model_files, tmp_path, policy, engine
         folder, tmp_path, {"CHURNOPS_POLICY": policy, "CHURNOPS_ENGINE": engine}
     )
     try:
-        _wait_ready(url, server)
+        wait_ready(url, server)
         results = asyncio.run(_storm(url, record))
     finally:
         server.terminate()

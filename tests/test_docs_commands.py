@@ -26,6 +26,7 @@ SHELL = {
     "curl": "the same /feedback request is sent by tests/test_api.py",
     "git": "the two clones of tests/test_remote.py; git's own commands",
     "cd": "changes folder",
+    "gto": "`gto show` is run by tests/test_registry.py",
 }
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_api_durability import _free_port, _wait_ready
+from tests.servers import free_port, wait_ready
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +52,7 @@ def test_the_package_installs_alone_and_serves(model_files, tmp_path):
     assert "serve" in helped.stdout
     dvc = subprocess.run([str(python), "-c", "import dvc"], capture_output=True, timeout=60)
     assert dvc.returncode != 0  # serving does not pull in the pipeline's tools
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             str(churnops),
@@ -76,7 +76,7 @@ def test_the_package_installs_alone_and_serves(model_files, tmp_path):
     )
     server.args_workdir = str(tmp_path)  # where _wait_ready finds its log
     try:
-        _wait_ready(f"http://127.0.0.1:{port}", server)
+        wait_ready(f"http://127.0.0.1:{port}", server)
         answer = httpx.post(f"http://127.0.0.1:{port}/predict", json=record, timeout=10)
         assert answer.status_code == 200, answer.text
         assert httpx.get(f"http://127.0.0.1:{port}/ready").json()["engine"] == "onnx"

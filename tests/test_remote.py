@@ -1,16 +1,23 @@
 """Sharing through the DVC remote: the project's default remote (a folder beside the work tree)
 takes clone A's push, and a teammate's fresh clone B gets the prepared data, the model and the
-reports with `dvc pull` alone - no training - and `dvc status` is clean."""
+reports with `dvc pull` alone - no training - and `dvc status` is clean; B serves the version A
+promoted to prod, fetched by its registry tag."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 
+import httpx
 import pytest
 
 from churnops.files import file_digest
+from churnops.registry import versions
 from tests.conftest import ROOT
 from tests.pipeline_repo import commit, run
+from tests.servers import free_port, server_log, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -19,6 +26,8 @@ def test_a_teammates_clone_pulls_what_a_pushed(telco_repo, tmp_path):
     a = telco_repo  # tmp_path/repo, where the pipeline ran
     shutil.copy2(ROOT / ".dvc" / "config", a / ".dvc" / "config")
     commit(a, "the project's default remote")
+    assert versions.register(a, message="first release")[0] == "v1.0.0"
+    versions.promote(a, "v1.0.0", "prod", message="the gate passed")
     pushed = run(a, "dvc", "push")
     assert (tmp_path / "churnops-dvc-remote").is_dir(), pushed.stdout  # beside the work tree
     b = tmp_path / "teammate"
@@ -36,3 +45,28 @@ def test_a_teammates_clone_pulls_what_a_pushed(telco_repo, tmp_path):
         "reports/eda/figures/histograms.png",
     ):
         assert file_digest(b / path) == file_digest(a / path), path
+    _serves_the_prod_version(b, tmp_path, model_sha=file_digest(a / "models/model.joblib"))
+
+
+def _serves_the_prod_version(repo, tmp_path, *, model_sha):
+    shutil.rmtree(repo / ".dvc" / "cache")  # fetched from the remote by its tag, not the cache
+    port = free_port()
+    env = {**os.environ, "CHURNOPS_LOG": str(tmp_path / "b.sqlite"), "DVC_NO_ANALYTICS": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "churnops.cli", "serve", "--stage", "prod", "--port", str(port)],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "server.log").open("wb"),
+    )
+    server.args_workdir = str(tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, server, seconds=120)
+        model = httpx.get(f"{url}/model", timeout=5).json()
+        assert model["model_sha256"] == model_sha, server_log(server)
+        assert model["registry"] == {"version": "v1.0.0", "stage": "prod"}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert (repo / ".churnops/registry/model@v1.0.0/bundle.json").is_file()

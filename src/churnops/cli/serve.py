@@ -42,6 +42,13 @@ def add(commands: Any) -> None:
         f"({from_settings('engine')})",
     )
     serve.add_argument("--log", help=f"prediction log ({from_settings('log')})")
+    registry = serve.add_mutually_exclusive_group()
+    registry.add_argument(
+        "--stage",
+        choices=("staging", "prod"),
+        help="serve the registry's version in this stage (fetched by its tag, every file checked)",
+    )
+    registry.add_argument("--version", help="serve this registered version, e.g. v1.2.0")
     serve.set_defaults(run=run)
 
 
@@ -50,6 +57,12 @@ def run(args: argparse.Namespace) -> int:
 
     from churnops.serving.settings import ENV
 
+    if args.stage or args.version:
+        try:
+            _from_registry(args)
+        except (RuntimeError, OSError) as exc:
+            print(f"churnops serve: error: {exc}", file=sys.stderr)
+            return 2
     # the workers build the app from the environment (uvicorn's factory), so pass options there
     for option, field in SETTING_OF.items():
         if getattr(args, option):
@@ -68,3 +81,23 @@ def run(args: argparse.Namespace) -> int:
         timeout_keep_alive=args.keep_alive,
     )
     return 0
+
+
+def _from_registry(args: argparse.Namespace) -> None:
+    """Point the model options at the registry's bundle for --stage or --version."""
+    from pathlib import Path
+
+    from churnops.registry import bundle, versions
+    from churnops.serving.settings import ENV
+
+    given = [o for o in ("model", "meta", "schema", "compiled") if getattr(args, o)]
+    if given:
+        raise RuntimeError(f"--{given[0]} and --stage/--version both say which model: give one")
+    folder = versions.fetch(Path("."), version=args.version, stage=args.stage)
+    version = args.version or versions.in_stage(Path("."), args.stage)
+    for option, path in bundle.paths(folder).items():
+        setattr(args, option, str(path))
+    os.environ[ENV["registry_version"]] = str(version)
+    if args.stage:
+        os.environ[ENV["registry_stage"]] = args.stage
+    print(f"churnops serve: {versions.ARTIFACT}@{version} from {folder} (every file checked)")

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     log_path: Path = Path("logs/predictions.sqlite")
     # NORMAL survives a killed process, FULL also a power cut (an fsync per commit)
     log_sync: Literal["NORMAL", "FULL"] = "NORMAL"
+    # the registry version (and stage) being served, when `churnops serve --stage/--version`
+    registry_version: str | None = None
+    registry_stage: str | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -63,6 +66,8 @@ ENV = {
     "max_body_bytes": "CHURNOPS_MAX_BODY_BYTES",
     "log_path": "CHURNOPS_LOG",
     "log_sync": "CHURNOPS_LOG_SYNC",
+    "registry_version": "CHURNOPS_REGISTRY_VERSION",
+    "registry_stage": "CHURNOPS_REGISTRY_STAGE",
 }
 # the params.yaml `serve` keys that are settings (the section's other keys are the pipeline's)
 PARAMS_KEYS = ("policy", "max_batch", "max_body_bytes", "log_path")

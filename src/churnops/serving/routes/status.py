@@ -44,6 +44,10 @@ async def describe(
     meta = loaded.meta
     return {
         "model_version": loaded.version,
+        "registry": {
+            "version": service.settings.registry_version,
+            "stage": service.settings.registry_stage,
+        },
         "model_sha256": meta["model_sha256"],
         "train_data_md5": meta["train_data_md5"],
         "candidate": meta["candidate"],

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from churnops.serving import bundle
+from churnops.registry import bundle
 
 
 def _sources(model_files):
