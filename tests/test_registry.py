@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -123,6 +125,14 @@ def test_register_and_fetch_in_a_pipeline_repository(telco_repo):
     manifest = bundle.verify(fetched)
     assert "compiled/model.onnx" in manifest["files"]  # v1.0.0's bundle, not the workspace's
     assert file_digest(fetched / "model.joblib") == file_digest(repo / "models/model.joblib")
+    # the gate: the workspace (v1.0.1, not compiled) against prod (v1.0.0, compiled)
+    gated = run(repo, sys.executable, "-m", "churnops.cli", "gate", check=False)
+    assert gated.returncode == 1, gated.stdout + gated.stderr
+    assert "FAIL - workspace" in gated.stderr
+    assert "vs v1.0.0: compiled" in gated.stderr
+    decision = json.loads((repo / "reports/gate/decision.json").read_text())
+    assert decision["rows"] == len(pd.read_parquet(repo / "data/prepared/test.parquet"))
+    assert decision["figures"]["challenger"]["roc_auc_difference"]["difference"] == 0.0
     shown = run(repo, "gto", "show")
     assert "v1.0.1" in shown.stdout
     assert "v1.0.0" in shown.stdout

@@ -201,6 +201,15 @@ class Problem(_Section):
     out_of_scope: str | None = None
 
 
+class Gate(_Section):
+    min_roc_auc: float = Field(ge=0, le=1)
+    max_auc_drop: float = Field(ge=0, le=1)
+    max_brier_increase: float = Field(ge=0)
+    max_value_drop_share: float = Field(ge=0)
+    max_fairness_gap_increase: float = Field(ge=0, le=1)
+    max_latency_ratio: float = Field(ge=1)
+
+
 class Params(_Section):
     base: Base
     prepare: Prepare
@@ -214,6 +223,7 @@ class Params(_Section):
     business: Business | None
     fairness: Fairness
     serve: Serve
+    gate: Gate
 
 
 def validate(params: dict[str, Any], *, source: str = "params.yaml") -> dict[str, Any]:

@@ -299,3 +299,16 @@ def fetch(repo: Path, *, version: str | None = None, stage: str | None = None) -
     bundle.verify(partial)
     partial.rename(target)
     return target
+
+
+def fetch_file(repo: Path, path: str, version: str, out: Path) -> Path:
+    """A DVC-tracked file as it was at a registered version's commit (cache, else remote).
+
+    Raises:
+        RegistryError: the version is unknown or the file cannot be fetched.
+    """
+    if version not in versions(repo):
+        raise RegistryError(f"{version} is not registered; registered: {list(versions(repo))}")
+    out.unlink(missing_ok=True)
+    _dvc(repo, "get", ".", path, "--rev", f"{ARTIFACT}@{version}", "-o", str(out))
+    return out
