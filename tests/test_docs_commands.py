@@ -11,6 +11,7 @@ import io
 import itertools
 import re
 import shlex
+import textwrap
 
 import pytest
 from dvc.cli import DvcParserError
@@ -37,7 +38,7 @@ def documented_commands() -> list[tuple[str, str]]:
     found = []
     for path in DOCS:
         blocks = re.findall(r"```bash\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
-        for block in blocks:
+        for block in map(textwrap.dedent, blocks):  # a block inside a list item is indented
             current = ""
             for line in block.splitlines():
                 code = re.sub(r"\s+#.*$", "", line).rstrip()

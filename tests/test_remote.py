@@ -65,7 +65,7 @@ def _serves_the_prod_version(repo, tmp_path, *, model_sha):
         wait_ready(url, server, seconds=120)
         model = httpx.get(f"{url}/model", timeout=5).json()
         assert model["model_sha256"] == model_sha, server_log(server)
-        assert model["registry"] == {"version": "v1.0.0", "stage": "prod"}
+        assert model["registry"] == {"version": "v1.0.0", "stage": "prod", "last_reload": None}
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -24,6 +24,13 @@ def add(commands: Any) -> None:
     rollback.add_argument("-m", "--message", default="", help="why (kept in the tag)")
     sub.add_parser("show", help="the latest version and the version in each stage")
     sub.add_parser("history", help="every registration and promotion: who, when, why")
+    for parser in (promote, rollback):
+        parser.add_argument(
+            "--reload",
+            metavar="URL",
+            help="then tell the service at URL to reload (POST /admin/reload with the token in "
+            "CHURNOPS_ADMIN_TOKEN)",
+        )
     for parser in (registry, register, promote, rollback):
         parser.set_defaults(run=run)
     for name in ("show", "history"):
@@ -32,9 +39,15 @@ def add(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from churnops.registry import versions
 
     repo, command = args.repo, args.registry_command
+    if getattr(args, "reload", None) and not os.environ.get("CHURNOPS_ADMIN_TOKEN"):
+        print(f"churnops registry {command}: error: --reload needs CHURNOPS_ADMIN_TOKEN (the "
+              "service's admin token); nothing was changed", file=sys.stderr)  # fmt: skip
+        return 2
     try:
         if command == "register":
             version, why = versions.register(repo, version=args.version, message=args.message)
@@ -56,4 +69,39 @@ def run(args: argparse.Namespace) -> int:
     except versions.RegistryError as exc:
         print(f"churnops registry {command}: error: {exc}", file=sys.stderr)
         return 2
+    if getattr(args, "reload", None):
+        return _reload(args.reload)
+    return 0
+
+
+def _reload(url: str) -> int:
+    """POST /admin/reload; the service loads the stage's new version and says what it did."""
+    import json
+    import os
+    import urllib.error
+    import urllib.request
+
+    token = os.environ.get("CHURNOPS_ADMIN_TOKEN")
+    if not token:
+        print("churnops registry: error: --reload needs CHURNOPS_ADMIN_TOKEN", file=sys.stderr)
+        return 2
+    request = urllib.request.Request(
+        url.rstrip("/") + "/admin/reload",
+        method="POST",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            result = json.loads(answer.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")
+        print(f"churnops registry: reload refused ({exc.code}): {detail}", file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"churnops registry: cannot reach {url}: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"churnops registry: {url} reloaded: {result['from']} -> {result['to']} "
+        f"(registry {result.get('registry_version')})"
+    )
     return 0

@@ -3,9 +3,11 @@
 stack trace (`churnops.serving.errors`).
 """
 
+import asyncio
 import contextlib
 import gc
 import logging
+import signal
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -13,7 +15,7 @@ from fastapi import FastAPI
 from churnops.data.contract import Contract
 from churnops.files import read_json
 from churnops.serving import errors, service
-from churnops.serving.routes import feedback, predict, status
+from churnops.serving.routes import admin, feedback, predict, status
 from churnops.serving.settings import Settings, settings_from_env
 
 log = logging.getLogger(__name__)
@@ -28,9 +30,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.service = service.start(settings, contract)
+        hangup = _on_sighup(app.state.service)
         try:
             yield
         finally:
+            if hangup:
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
             service.stop(app.state.service)
 
     words = contract.words
@@ -44,8 +49,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(status.router)
     app.include_router(predict.router_for(contract, settings))
     app.include_router(feedback.router_for(contract))
+    app.include_router(admin.router)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
     return app
+
+
+_reloads: set[asyncio.Task] = set()  # running reloads, kept referenced until they finish
+
+
+def _keep(task: asyncio.Task) -> None:
+    _reloads.add(task)
+    task.add_done_callback(_reloads.discard)
+
+
+def _on_sighup(svc: service.Service) -> bool:
+    """Reload on SIGHUP (`kill -HUP <pid>`); only where the loop can take signals (the main
+    thread of a single-process server)."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, lambda: _keep(loop.create_task(service.reload(svc))))
+    except (RuntimeError, ValueError, NotImplementedError):
+        return False
+    return True
 
 
 def app_from_env() -> FastAPI:

@@ -19,6 +19,9 @@ import numpy as np
 from churnops.serving.artifact import LoadedModel
 from churnops.serving.prediction_log import Prediction, PredictionLog
 
+# a request's answer: its probabilities and the model that scored them, or the error
+Outcome = tuple[np.ndarray, LoadedModel] | Exception
+
 
 class ScoreError(ValueError):
     """The model's score for a request's values is not a finite probability."""
@@ -53,6 +56,10 @@ class MicroBatcher:
         self.offload = model.engine == "sklearn"
         self._running: asyncio.Task | None = None
 
+    def swap(self, model: LoadedModel) -> None:
+        """Serve `model` from the next group on; a group already scoring finishes on its model."""
+        self.model, self.offload = model, model.engine == "sklearn"
+
     async def predict(
         self,
         records: Sequence[Mapping[str, Any]],
@@ -61,7 +68,22 @@ class MicroBatcher:
         request_id: str,
         received_at: float,
     ) -> np.ndarray:
-        """Probabilities of one request's records, once they are in the log.
+        """Probabilities of one request's records, once they are in the log (see `score`)."""
+        probabilities, _ = await self.score(
+            records, record_ids=record_ids, request_id=request_id, received_at=received_at
+        )
+        return probabilities
+
+    async def score(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        record_ids: Sequence[str | None],
+        request_id: str,
+        received_at: float,
+    ) -> tuple[np.ndarray, LoadedModel]:
+        """Probabilities of one request's records, once they are in the log, and the model that
+        scored them (the one named in the log, even if a reload swapped models meanwhile).
 
         Args:
             records: the checked feature values.
@@ -97,7 +119,7 @@ class MicroBatcher:
                 self._flush()
 
     @staticmethod
-    def _settle(outcomes: list[tuple[_Waiting, np.ndarray | Exception]]) -> None:
+    def _settle(outcomes: list[tuple[_Waiting, Outcome]]) -> None:
         """Answer each waiting request (on the event loop's thread)."""
         for w, outcome in outcomes:
             if w.done.done():
@@ -107,7 +129,7 @@ class MicroBatcher:
             else:
                 w.done.set_result(outcome)
 
-    def _outcomes(self, group: list[_Waiting]) -> list[tuple[_Waiting, np.ndarray | Exception]]:
+    def _outcomes(self, group: list[_Waiting]) -> list[tuple[_Waiting, Outcome]]:
         """Each request's probabilities or error: the group at once, or, when that raises, each
         request alone (so the error reaches only the requests that cause it)."""
         try:
@@ -115,7 +137,7 @@ class MicroBatcher:
         except Exception as exc:
             if len(group) == 1:
                 return [(group[0], exc)]
-        outcomes: list[tuple[_Waiting, np.ndarray | Exception]] = []
+        outcomes: list[tuple[_Waiting, Outcome]] = []
         for w in group:
             try:
                 outcomes += self._serve([w])
@@ -123,18 +145,19 @@ class MicroBatcher:
                 outcomes.append((w, single))
         return outcomes
 
-    def _serve(self, group: list[_Waiting]) -> list[tuple[_Waiting, np.ndarray | Exception]]:
+    def _serve(self, group: list[_Waiting]) -> list[tuple[_Waiting, Outcome]]:
         """Score the group in one call and log it in one commit; the answers hold only once
         the commit returned."""
         everyone = [r for w in group for r in w.records]
+        model = self.model  # the whole group on one model, whatever a reload does meanwhile
         try:
-            probabilities = self.model.probabilities(everyone)
+            probabilities = model.probabilities(everyone)
         except (ValueError, FloatingPointError, OverflowError):
             if len(group) > 1:
                 raise  # each request is retried alone
             raise ScoreError(list(range(len(everyone)))) from None
         scored_at = time.perf_counter()
-        threshold, version, engine = self.model.threshold, self.model.version, self.model.engine
+        threshold, version, engine = model.threshold, model.version, model.engine
         rows, outcomes, start = [], [], 0
         for w in group:
             mine = probabilities[start : start + len(w.records)]
@@ -159,7 +182,7 @@ class MicroBatcher:
                     zip(w.records, w.record_ids, mine.tolist(), strict=True)
                 )
             ]
-            outcomes.append((w, mine))
+            outcomes.append((w, (mine, model)))
         if rows:
             self.log.record(rows)
         return outcomes

@@ -55,6 +55,9 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers a route can give."""
     meaning = {
         400: "unparsable or too deeply nested JSON",
+        401: "no admin token sent",
+        403: "wrong admin token, or admin routes disabled",
+        409: "the reload failed: the old model is still served",
         404: "no logged prediction has that request or record id",
         413: "body over the size limit",
         415: "content type is not application/json",

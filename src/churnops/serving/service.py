@@ -3,9 +3,13 @@ prediction log and the micro-batcher; and the dependencies routes use to reach t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 
@@ -28,26 +32,88 @@ class Service:
     log: prediction_log.PredictionLog | None = None
     batcher: MicroBatcher | None = None
     not_ready: str | None = None
+    registry_version: str | None = None  # when served from the registry
+    last_reload: dict | None = None  # what the last reload did, or why it failed
+
+
+def _load(paths: Mapping[str, Path], settings: Settings) -> artifact.LoadedModel:
+    return artifact.load(
+        paths["model"],
+        paths["meta"],
+        paths["schema"],
+        compiled_dir=paths["compiled"],
+        engine=settings.engine,
+    )
+
+
+def _paths(settings: Settings) -> dict[str, Path]:
+    return {
+        "model": settings.model_path,
+        "meta": settings.meta_path,
+        "schema": settings.schema_path,
+        "compiled": settings.compiled_path,
+    }
 
 
 def start(settings: Settings, contract: Contract) -> Service:
     """Load and verify the model, open the log. A failure leaves the service up and not ready,
     with the reason (no file paths)."""
     service = Service(settings=settings, contract=contract)
+    service.registry_version = settings.registry_version
     try:
-        service.model = artifact.load(
-            settings.model_path,
-            settings.meta_path,
-            settings.schema_path,
-            compiled_dir=settings.compiled_path,
-            engine=settings.engine,
-        )
+        service.model = _load(_paths(settings), settings)
         service.log = prediction_log.PredictionLog(settings.log_path, synchronous=settings.log_sync)
         service.batcher = MicroBatcher(service.model, service.log)
     except (artifact.ModelIntegrityError, OSError, ValueError, sqlite3.Error) as exc:
         log.error("not ready: %s", exc)
         service.model, service.not_ready = None, public(str(exc))
     return service
+
+
+async def reload(service: Service) -> dict[str, Any]:
+    """Load and verify the model again - the registry stage's current version when served by
+    stage, else the same paths - off the event loop, then swap it in at once: requests already
+    scoring finish on the old model. A failure keeps the old model and says why."""
+    settings, before = service.settings, service.model
+    result: dict[str, Any] = {"from": before.version if before else None}
+    try:
+        version, paths = await asyncio.to_thread(_resolve, service)
+        model = await asyncio.to_thread(_load, paths, settings)
+        contract = Contract(model.schema, settings.policy)
+        if _shape(contract) != _shape(service.contract):
+            raise ValueError(
+                "the new model takes other features (names or kinds): restart the service for it"
+            )
+    except (artifact.ModelIntegrityError, RuntimeError, OSError, ValueError) as exc:
+        log.error("reload failed, still serving %s: %s", result["from"], exc)
+        result.update(reloaded=False, reason=public(str(exc)))
+    else:
+        service.model, service.contract = model, contract  # ranges and categories may be new
+        if service.batcher is not None:
+            service.batcher.swap(model)
+        service.registry_version, service.not_ready = version, None
+        result.update(reloaded=True, to=model.version, registry_version=version)
+        log.info("reloaded: %s -> %s (registry %s)", result["from"], model.version, version)
+    service.last_reload = result
+    return result
+
+
+def _shape(contract: Contract) -> dict[str, str]:
+    return {name: info["kind"] for name, info in contract.features.items()}
+
+
+def _resolve(service: Service) -> tuple[str | None, dict[str, Path]]:
+    """The registry version and the bundle paths a reload loads."""
+    settings = service.settings
+    if settings.registry_stage is None:
+        return service.registry_version, _paths(settings)
+    from churnops.registry import bundle, versions
+
+    version = versions.in_stage(Path("."), settings.registry_stage)
+    if version is None:
+        raise RuntimeError(f"no version is in stage {settings.registry_stage!r}")
+    folder = versions.fetch(Path("."), version=version)
+    return version, bundle.paths(folder)
 
 
 def stop(service: Service) -> None:

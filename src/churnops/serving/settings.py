@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # the registry version (and stage) being served, when `churnops serve --stage/--version`
     registry_version: str | None = None
     registry_stage: str | None = None
+    # bearer token of the admin routes (POST /admin/reload); none: those routes are disabled
+    admin_token: str | None = Field(None, min_length=16, repr=False)
 
     @classmethod
     def settings_customise_sources(
@@ -68,6 +70,7 @@ ENV = {
     "log_sync": "CHURNOPS_LOG_SYNC",
     "registry_version": "CHURNOPS_REGISTRY_VERSION",
     "registry_stage": "CHURNOPS_REGISTRY_STAGE",
+    "admin_token": "CHURNOPS_ADMIN_TOKEN",
 }
 # the params.yaml `serve` keys that are settings (the section's other keys are the pipeline's)
 PARAMS_KEYS = ("policy", "max_batch", "max_body_bytes", "log_path")

@@ -77,7 +77,8 @@ def _description(contract: Contract) -> str:
 async def predict(request: Request) -> JSONResponse:
     """Score the records of a request (see `_description`)."""
     service = current(request)
-    loaded, contract, settings = ready_model(request), service.contract, service.settings
+    ready_model(request)  # 503 with the reason when no model is loaded
+    contract, settings = service.contract, service.settings
     body = await request.body()
     # a large body is parsed off the event loop, so /health and small requests go on
     payload = (
@@ -108,7 +109,7 @@ async def predict(request: Request) -> JSONResponse:
     request_id = uuid.uuid4().hex
     received_at = getattr(request.state, "received_at", None) or time.perf_counter()
     try:
-        probabilities = await service.batcher.predict(
+        probabilities, scored_by = await service.batcher.score(
             [c.values for c in checks],
             record_ids=[c.record_id for c in checks],
             request_id=request_id,
@@ -131,7 +132,7 @@ async def predict(request: Request) -> JSONResponse:
     except (sqlite3.Error, OSError) as exc:
         log.error("prediction %s not logged: %s", request_id, exc)
         raise ServiceError(503, "prediction not logged", LOG_DOWN) from None
-    threshold = loaded.threshold
+    threshold = scored_by.threshold  # the model that scored them (a reload may have swapped)
     out = []
     for check, p in zip(checks, probabilities.tolist(), strict=True):
         decision = p >= threshold
@@ -147,7 +148,7 @@ async def predict(request: Request) -> JSONResponse:
     # built from plain floats, bools and strings: sent as it is, not re-validated
     return JSONResponse(
         {
-            "model_version": loaded.version,
+            "model_version": scored_by.version,
             "threshold": threshold,
             "request_id": request_id,
             "predictions": out,

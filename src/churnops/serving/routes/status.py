@@ -45,8 +45,9 @@ async def describe(
     return {
         "model_version": loaded.version,
         "registry": {
-            "version": service.settings.registry_version,
+            "version": service.registry_version,
             "stage": service.settings.registry_stage,
+            "last_reload": service.last_reload,
         },
         "model_sha256": meta["model_sha256"],
         "train_data_md5": meta["train_data_md5"],
