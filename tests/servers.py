@@ -22,25 +22,30 @@ def free_port() -> int:
 def start_server(folder, workdir, settings: dict[str, str]) -> tuple[subprocess.Popen, str]:
     """`churnops serve` on a free loopback port with the model in `folder` and `settings`
     (CHURNOPS_* variables) on top; returns the process and its URL."""
-    port = free_port()
-    env = {
-        **os.environ,
+    model = {
         "CHURNOPS_MODEL": str(folder / "model.joblib"),
         "CHURNOPS_META": str(folder / "meta.json"),
         "CHURNOPS_SCHEMA": str(folder / "schema.json"),
         "CHURNOPS_COMPILED": str(folder / "compiled"),
         "CHURNOPS_LOG": str(workdir / "predictions.sqlite"),
         "CHURNOPS_PARAMS": str(workdir / "no-params.yaml"),
-        **settings,
     }
+    return serve(workdir, workdir, {**model, **settings})
+
+
+def serve(cwd, workdir, settings: dict[str, str], *options: str) -> tuple[subprocess.Popen, str]:
+    """`churnops serve [options]` in `cwd` on a free loopback port, with `settings` (CHURNOPS_*
+    variables) in its environment and its stderr in `workdir`/server.log; the process and URL."""
+    port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "churnops.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=workdir,
-        env=env,
+        [sys.executable, "-m", "churnops.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         *options],
+        cwd=cwd,
+        env={**os.environ, **settings},
         stdout=subprocess.DEVNULL,
         # a file, not a pipe: a pipe nobody reads would block the server once it fills
         stderr=(workdir / "server.log").open("wb"),
-    )
+    )  # fmt: skip
     server.args_workdir = str(workdir)  # where its log is
     return server, f"http://127.0.0.1:{port}"
 

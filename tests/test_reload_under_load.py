@@ -5,9 +5,7 @@ prediction log names the same model for the same request."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -21,7 +19,7 @@ from churnops.files import read_json
 from churnops.registry import versions
 from churnops.serving.prediction_log import PredictionLog
 from tests.pipeline_repo import commit, run
-from tests.servers import free_port, server_log, wait_ready
+from tests.servers import serve, server_log, wait_ready
 
 pytestmark = pytest.mark.slow
 TOKEN = "reload-test-admin-token"
@@ -52,17 +50,9 @@ def test_no_request_fails_through_a_promotion_and_a_rollback(telco_repo, tmp_pat
     new = _version(repo)
     assert new != old
 
-    port, log_path = free_port(), tmp_path / "log.sqlite"
-    env = {**os.environ, "CHURNOPS_ADMIN_TOKEN": TOKEN, "CHURNOPS_LOG": str(log_path)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "churnops.cli", "serve", "--stage", "prod", "--port", str(port)],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "server.log").open("wb"),
-    )
-    server.args_workdir = str(tmp_path)
-    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path / "log.sqlite"
+    settings = {"CHURNOPS_ADMIN_TOKEN": TOKEN, "CHURNOPS_LOG": str(log_path)}
+    server, url = serve(repo, tmp_path, settings, "--stage", "prod")
     answers: list[tuple[int, str | None, str | None]] = []
     stop = threading.Event()
     body = _record(repo)

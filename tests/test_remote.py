@@ -5,10 +5,7 @@ promoted to prod, fetched by its registry tag."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 
 import httpx
 import pytest
@@ -17,7 +14,7 @@ from churnops.files import file_digest
 from churnops.registry import versions
 from tests.conftest import ROOT
 from tests.pipeline_repo import commit, run
-from tests.servers import free_port, server_log, wait_ready
+from tests.servers import serve, server_log, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -50,17 +47,9 @@ def test_a_teammates_clone_pulls_what_a_pushed(telco_repo, tmp_path):
 
 def _serves_the_prod_version(repo, tmp_path, *, model_sha):
     shutil.rmtree(repo / ".dvc" / "cache")  # fetched from the remote by its tag, not the cache
-    port = free_port()
-    env = {**os.environ, "CHURNOPS_LOG": str(tmp_path / "b.sqlite"), "DVC_NO_ANALYTICS": "1"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "churnops.cli", "serve", "--stage", "prod", "--port", str(port)],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "server.log").open("wb"),
+    server, url = serve(
+        repo, tmp_path, {"CHURNOPS_LOG": str(tmp_path / "b.sqlite")}, "--stage", "prod"
     )
-    server.args_workdir = str(tmp_path)
-    url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, server, seconds=120)
         model = httpx.get(f"{url}/model", timeout=5).json()

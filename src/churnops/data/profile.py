@@ -24,7 +24,6 @@ MAX_MISSING = 0.95  # a column missing more often than this is left out
 MAX_CODES = 2  # whole numbers with at most this many distinct values are categories
 NEAR_UNIQUE = 0.5  # text with more distinct values than this share of rows is not a category
 COERCE_TOLERANCE = 0.01  # share of non-numeric text a numeric column may have
-FEATURE_KINDS = {"numeric": "numeric", "categorical": "categorical", "integer_code": "categorical"}
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?")
 
 

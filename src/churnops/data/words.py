@@ -58,8 +58,3 @@ class Words:
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
-
-    @property
-    def title(self) -> str:
-        """ "Churn model" / "Status=bad model"."""
-        return f"{self.outcome[:1].upper()}{self.outcome[1:]} model"
