@@ -22,7 +22,8 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 repro: setup
 	$(BIN)/dvc repro
-	@$(MAKE) --no-print-directory push
+	@$(MAKE) --no-print-directory push || echo "make repro: the results are in the workspace, but \
+	the push to the DVC remote failed (above): fix the remote, then make push" >&2
 	@echo
 	@$(BIN)/churnops summary
 
