@@ -105,6 +105,7 @@ def test_model_takes_raw_rows(telco_repo):
     assert np.all((proba >= 0) & (proba <= 1))
 
 
+@pytest.mark.slow  # CI's run also reproduces the project itself from a fresh clone
 def test_forced_rerun_reproduces_every_committed_file(telco_repo):
     run(telco_repo, "dvc", "repro", "--force")
     diff = run(telco_repo, "git", "diff", "--stat", check=False)

@@ -101,6 +101,8 @@ def test_promote_rollback_and_history(repo):
         versions.promote(repo, "v9.0.0", "prod")
     with pytest.raises(versions.RegistryError, match="stage must be one of"):
         versions.promote(repo, first, "production")
+    with pytest.raises(versions.RegistryError, match=r"vMAJOR\.MINOR\.PATCH.*got '1\.2'"):
+        versions.register(repo, version="1.2")
 
 
 @pytest.mark.e2e

@@ -41,6 +41,8 @@ def add(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
 
+    from gto.exceptions import GTOException
+
     from churnops.registry import versions
 
     repo, command = args.repo, args.registry_command
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
             for e in versions.history(repo):
                 what = f"{e.event} {e.version}" + (f" -> {e.stage}" if e.stage else "")
                 print(f"{e.when}  {what:<28} {e.author}  {e.tag}  {e.message}")
-    except versions.RegistryError as exc:
+    except (versions.RegistryError, GTOException) as exc:
         print(f"churnops registry {command}: error: {exc}", file=sys.stderr)
         return 2
     if getattr(args, "reload", None):

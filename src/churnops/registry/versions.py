@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -205,6 +206,8 @@ def check_committed(repo: Path) -> str:
 def register(repo: Path, *, version: str | None = None, message: str = "") -> tuple[str, str]:
     """Tag HEAD's bundle as a new version (by the rule, or `version`); returns it and why."""
     check_identity(repo)
+    if version is not None and not re.fullmatch(r"v\d+\.\d+\.\d+", version):
+        raise RegistryError(f"a version is vMAJOR.MINOR.PATCH, e.g. v1.2.0; got {version!r}")
     commit = check_committed(repo)
     why = "given"
     if version is None:
