@@ -81,6 +81,18 @@ def test_the_first_model_is_judged_on_value_thresholds_alone(world):
     assert "judged on the value thresholds alone" in report["note"]
 
 
+def test_the_held_out_production_window_joins_the_rows():
+    rows = pd.DataFrame({"id": ["a"], "x": [1.0]})
+    window = pd.DataFrame({"x": [2.0], "id": ["n"], "served_probability": [0.3]})
+    assert gate.with_holdout(rows, window).to_dict("records") == [
+        {"id": "a", "x": 1.0},
+        {"id": "n", "x": 2.0},
+    ]
+    assert gate.with_holdout(rows, None) is rows
+    with pytest.raises(ValueError, match=r"lack column\(s\) \['x'\]"):
+        gate.with_holdout(rows, window.drop(columns="x"))
+
+
 def test_the_rows_compared_are_those_the_champion_did_not_train_on():
     test = pd.DataFrame({"id": ["a", "b", "c"], "x": [1, 2, 3]})
     trained = pd.DataFrame({"id": ["b", "z"], "x": [2, 9]})

@@ -128,12 +128,19 @@ def test_register_and_fetch_in_a_pipeline_repository(telco_repo):
     assert "compiled/model.onnx" in manifest["files"]  # v1.0.0's bundle, not the workspace's
     assert file_digest(fetched / "model.joblib") == file_digest(repo / "models/model.joblib")
     # the gate: the workspace (v1.0.1, not compiled) against prod (v1.0.0, compiled)
-    gated = run(repo, sys.executable, "-m", "churnops.cli", "gate", check=False)
+    window = pd.read_parquet(repo / "data/prepared/test.parquet").head(30)
+    window.assign(served_probability=0.5).to_parquet(repo / "window.parquet", index=False)
+    gated = run(
+        repo, sys.executable, "-m", "churnops.cli", "gate", "--holdout", "window.parquet",
+        check=False,
+    )  # fmt: skip
     assert gated.returncode == 1, gated.stdout + gated.stderr
     assert "FAIL - workspace" in gated.stderr
     assert "vs v1.0.0: compiled" in gated.stderr
     decision = json.loads((repo / "reports/gate/decision.json").read_text())
-    assert decision["rows"] == len(pd.read_parquet(repo / "data/prepared/test.parquet"))
+    test_rows = len(pd.read_parquet(repo / "data/prepared/test.parquet"))
+    assert decision["rows_from"] == {"test_split": test_rows, "holdout": 30}
+    assert decision["rows"] == test_rows + 30
     assert decision["figures"]["challenger"]["roc_auc_difference"]["difference"] == 0.0
     shown = run(repo, "gto", "show")
     assert "v1.0.1" in shown.stdout

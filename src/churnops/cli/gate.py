@@ -18,12 +18,18 @@ def add(commands: Any) -> None:
     gate.add_argument("--champion-stage", default="prod", choices=("staging", "prod"))
     gate.add_argument("--params", type=Path, default=Path("params.yaml"))
     gate.add_argument("--out-dir", type=Path, default=Path("reports/gate"))
+    gate.add_argument(
+        "--holdout",
+        type=Path,
+        help="also judge on these rows: the newest labelled production window, held out of "
+        "training (a CSV or Parquet file in the training data's columns)",
+    )
     gate.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from churnops.config import load_params
-    from churnops.files import read_json, read_table, staged_outputs
+    from churnops.files import CsvFormat, read_json, read_table, staged_outputs
     from churnops.params import ParamsError
     from churnops.registry import bundle, gate, versions
 
@@ -46,7 +52,13 @@ def run(args: argparse.Namespace) -> int:
         rows = gate.rows_neither_trained_on(
             read_table("data/prepared/test.parquet"), trained_on, params["base"]["id_column"]
         )
+        test_rows = len(rows)
+        holdout = (
+            read_table(args.holdout, csv=CsvFormat.from_params(params)) if args.holdout else None
+        )
+        rows = gate.with_holdout(rows, holdout)
         report = gate.judge(challenger, champion, rows, params)
+        report["rows_from"] = {"test_split": test_rows, "holdout": len(rows) - test_rows}
     except (versions.RegistryError, bundle.BundleError, ParamsError, ValueError, OSError) as exc:
         print(f"churnops gate: error: {exc}", file=sys.stderr)
         return 2

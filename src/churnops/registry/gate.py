@@ -82,6 +82,21 @@ def rows_neither_trained_on(
     return test[~seen.to_numpy()].reset_index(drop=True)
 
 
+def with_holdout(rows: pd.DataFrame, holdout: pd.DataFrame | None) -> pd.DataFrame:
+    """The gate's rows and, when given, the newest labelled production window that retraining
+    held out (in the same columns; neither model trained on it).
+
+    Raises:
+        ValueError: the window lacks a column of the rows, naming it.
+    """
+    if holdout is None:
+        return rows
+    missing = [c for c in rows.columns if c not in holdout.columns]
+    if missing:
+        raise ValueError(f"the held-out rows lack column(s) {missing}; they have {list(holdout)}")
+    return pd.concat([rows, holdout[list(rows.columns)]], ignore_index=True)
+
+
 def paired_auc_difference(
     y: np.ndarray, a: np.ndarray, b: np.ndarray, *, samples: int, seed: int, confidence: float
 ) -> dict[str, float]:
