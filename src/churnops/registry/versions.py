@@ -113,6 +113,13 @@ def versions(repo: Path) -> dict[str, str]:
     return {e.version: e.commit for e in history(repo) if e.event == "registration"}
 
 
+def check_registered(repo: Path, version: str | None) -> None:
+    """Raise RegistryError naming the registered versions unless `version` is one."""
+    known = versions(repo)
+    if version not in known:
+        raise RegistryError(f"{version} is not registered; registered: {list(known)}")
+
+
 def in_stage(repo: Path, stage: str) -> str | None:
     """The version a stage points to now (its latest assignment), or None."""
     assignments = [e for e in history(repo) if e.event == "assignment" and e.stage == stage]
@@ -231,8 +238,7 @@ def promote(repo: Path, version: str, stage: str, *, message: str = "") -> None:
     check_identity(repo)
     if stage not in STAGES:
         raise RegistryError(f"stage must be one of {list(STAGES)}, got {stage!r}")
-    if version not in versions(repo):
-        raise RegistryError(f"{version} is not registered; registered: {list(versions(repo))}")
+    check_registered(repo, version)
     if in_stage(repo, stage) == version:
         raise RegistryError(f"{version} is already in {stage}")
     # force: a version that held the stage before (a rollback) gets a new assignment tag
@@ -286,8 +292,7 @@ def fetch(repo: Path, *, version: str | None = None, stage: str | None = None) -
         version = in_stage(repo, stage)
         if version is None:
             raise RegistryError(f"no version is in stage {stage!r}: promote one first")
-    if version not in versions(repo):
-        raise RegistryError(f"{version} is not registered; registered: {list(versions(repo))}")
+    check_registered(repo, version)
     target = repo / ".churnops" / "registry" / f"{ARTIFACT}@{version}"
     if target.is_dir():
         try:
@@ -310,8 +315,7 @@ def fetch_file(repo: Path, path: str, version: str, out: Path) -> Path:
     Raises:
         RegistryError: the version is unknown or the file cannot be fetched.
     """
-    if version not in versions(repo):
-        raise RegistryError(f"{version} is not registered; registered: {list(versions(repo))}")
+    check_registered(repo, version)
     out.unlink(missing_ok=True)
     _dvc(repo, "get", ".", path, "--rev", f"{ARTIFACT}@{version}", "-o", str(out))
     return out
