@@ -45,7 +45,11 @@ def test_bad_requests_never_fail_good_ones(model_files, tmp_path, policy, engine
         assert "error" in json.loads(body)
     latencies = sorted(results["health_ms"])
     assert latencies, "health was never probed"
-    assert latencies[-1] < 100, latencies[-5:]
+    # a behaviour check, not a performance figure (bench/ measures those): /health keeps being
+    # answered while hostile bodies are parsed. An event loop blocked by one of them would stall
+    # every probe behind it for seconds; the bounds are wide because this machine is shared.
+    assert latencies[len(latencies) // 2] < 250, latencies
+    assert latencies[-1] < 2000, latencies[-5:]
 
 
 async def _storm(url: str, record: dict) -> dict:
