@@ -48,6 +48,7 @@ def test_latest_outcome_per_id_replaces_and_appends_and_holds_out_the_newest():
         "appended": 1,
         "held_out_newest": 1,
         "training_rows": 3,
+        "filled_missing": [],
     }
     assert "1 appended, 1 replacing training rows, 1 newest held out" in production.counts_line(
         merged.report
@@ -62,3 +63,26 @@ def test_production_rows_must_have_the_training_columns():
         )  # fmt: skip
     with pytest.raises(DataError, match="share must be in"):
         production.merge(BASE, _exported([]), target="Churn", id_column="id", holdout_share=1.0)
+
+
+def test_a_column_the_model_does_not_use_is_left_missing_in_production_rows():
+    base = BASE.assign(note=["kept", "kept"])
+    exported = _exported([("c", 2.0, "x", "Yes", "2026-11-02T00:00:00+00:00")])
+    merged = production.merge(
+        base, exported, target="Churn", id_column="id", holdout_share=0.0,
+        required=["id", "tenure", "plan", "Churn"],
+    )  # fmt: skip
+    assert merged.training["note"].tolist() == ["kept", "kept", None]
+    assert merged.report["filled_missing"] == ["note"]
+
+
+def test_new_rows_counts_appended_and_changed_rows_not_reordered_or_retyped_ones():
+    training = pd.concat(
+        [BASE.iloc[::-1], pd.DataFrame([{"id": "c", "tenure": "2", "plan": "x", "Churn": "No"}])]
+    )
+    assert production.new_rows(BASE, training) == 1  # c; a and b only moved
+    changed = BASE.assign(Churn=["No", "No"])
+    assert production.new_rows(BASE, changed) == 1  # b's outcome changed
+    assert (
+        production.new_rows(BASE.assign(tenure=[None, "5"]), BASE.assign(tenure=[None, 5.0])) == 0
+    )

@@ -210,6 +210,12 @@ class Gate(_Section):
     max_latency_ratio: float = Field(ge=1)
 
 
+class Retrain(_Section):
+    holdout_share: float = Field(ge=0, lt=1)
+    min_new_rows: int = Field(ge=1)
+    max_refused_share: float = Field(ge=0, le=1)
+
+
 class Params(_Section):
     base: Base
     prepare: Prepare
@@ -224,6 +230,7 @@ class Params(_Section):
     fairness: Fairness
     serve: Serve
     gate: Gate
+    retrain: Retrain
 
 
 def validate(params: dict[str, Any], *, source: str = "params.yaml") -> dict[str, Any]:

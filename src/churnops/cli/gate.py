@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,36 +28,16 @@ def add(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from churnops.config import load_params
-    from churnops.files import CsvFormat, read_json, read_table, staged_outputs
+    from churnops.files import CsvFormat, read_table, staged_outputs
     from churnops.params import ParamsError
     from churnops.registry import bundle, gate, versions
 
-    repo = Path(".")
     try:
         params = load_params(args.params)
-        meta = read_json("models/model_meta.json")
-        challenger = gate.load(
-            "challenger", Path("models/serving"), f"workspace {meta['model_sha256'][:12]}"
-        )
-        version = versions.in_stage(repo, args.champion_stage)
-        champion, trained_on = None, None
-        if version is not None:
-            champion = gate.load("champion", versions.fetch(repo, version=version), version)
-            with tempfile.TemporaryDirectory() as tmp:
-                path = versions.fetch_file(
-                    repo, "data/prepared/train.parquet", version, Path(tmp) / "train.parquet"
-                )
-                trained_on = read_table(path)
-        rows = gate.rows_neither_trained_on(
-            read_table("data/prepared/test.parquet"), trained_on, params["base"]["id_column"]
-        )
-        test_rows = len(rows)
         holdout = (
             read_table(args.holdout, csv=CsvFormat.from_params(params)) if args.holdout else None
         )
-        rows = gate.with_holdout(rows, holdout)
-        report = gate.judge(challenger, champion, rows, params)
-        report["rows_from"] = {"test_split": test_rows, "holdout": len(rows) - test_rows}
+        report = gate.decide(Path("."), params, champion_stage=args.champion_stage, holdout=holdout)
     except (versions.RegistryError, bundle.BundleError, ParamsError, ValueError, OSError) as exc:
         print(f"churnops gate: error: {exc}", file=sys.stderr)
         return 2

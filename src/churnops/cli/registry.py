@@ -72,11 +72,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"churnops registry {command}: error: {exc}", file=sys.stderr)
         return 2
     if getattr(args, "reload", None):
-        return _reload(args.reload)
+        return reload_service(args.reload)
     return 0
 
 
-def _reload(url: str) -> int:
+def reload_service(url: str) -> int:
     """POST /admin/reload; the service loads the stage's new version and says what it did."""
     import json
     import os

@@ -7,7 +7,7 @@ The building block of retraining (`churnops retrain`, issue 12 step 6): pure, no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,25 +34,23 @@ def merge(
     target: str,
     id_column: str | None,
     holdout_share: float,
+    required: Collection[str] | None = None,
 ) -> Merged:
     """`base` with the labelled `production` rows added (see the module docstring).
 
-    Rows are in the base data's columns; production rows with no outcome are left out; within
-    production the latest row per id wins; a production row whose id is in `base` replaces the
-    base row (the latest known state and outcome); the newest `holdout_share` of the remaining
-    production rows, by time, is held out.
+    Rows are in the base data's columns (a base column outside `required`, e.g. one the model
+    ignores, is missing in production rows; `required` defaults to all); production rows with no
+    outcome are left out; within production the latest row per id wins; a production row whose
+    id is in `base` replaces the base row (the latest known state and outcome); the newest
+    `holdout_share` of the remaining production rows, by time, is held out.
 
     Raises:
-        DataError: production lacks a column of the base data, or the share is not in [0, 1).
+        DataError: production lacks a required column, or the share is not in [0, 1).
     """
     if not 0 <= holdout_share < 1:
         raise DataError(f"the held-out share must be in [0, 1), got {holdout_share!r}")
-    missing = [c for c in base.columns if c not in production.columns]
-    if missing:
-        raise DataError(
-            f"the production rows lack column(s) {missing} of the training data; they have "
-            f"{list(production.columns)}"
-        )
+    filled = _fillable(base, production, required)
+    production = production.assign(**{c: None for c in filled})
     labelled = production[production[target].notna()]
     if TIME in labelled:
         labelled = labelled.sort_values(TIME, kind="stable")
@@ -79,8 +77,27 @@ def merge(
             "appended": len(added) - replaced,
             "held_out_newest": len(held),
             "training_rows": len(training),
+            "filled_missing": filled,
         },
     )
+
+
+def _fillable(
+    base: pd.DataFrame, production: pd.DataFrame, required: Collection[str] | None
+) -> list[str]:
+    """The base columns production rows lack, when none of them is required.
+
+    Raises:
+        DataError: production lacks a required column, naming it.
+    """
+    needed = list(base.columns) if required is None else [c for c in base if c in required]
+    missing = [c for c in needed if c not in production.columns]
+    if missing:
+        raise DataError(
+            f"the production rows lack column(s) {missing} of the training data; they have "
+            f"{list(production.columns)}"
+        )
+    return [c for c in base.columns if c not in production.columns]
 
 
 def _shaped(rows: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
@@ -96,6 +113,23 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def new_rows(before: pd.DataFrame, after: pd.DataFrame) -> int:
+    """Rows of `after` (a merged training set) that `before` does not hold, value for value:
+    appended production rows and replaced rows whose values or outcome changed."""
+    columns = list(before.columns)
+
+    def keys(frame: pd.DataFrame) -> pd.Series:
+        text = frame[columns].astype(object)
+        text = text.where(text.notna(), None).map(_key_text)
+        return pd.util.hash_pandas_object(text, index=False)
+
+    return int((~keys(after).isin(keys(before))).sum())
+
+
+def _key_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
 
 
 def counts_line(report: Mapping[str, Any]) -> str:

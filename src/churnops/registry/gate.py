@@ -20,6 +20,7 @@ With no champion the first model is judged on the value thresholds alone, and th
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,10 +33,11 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from churnops.data.cleaning import binary_target
-from churnops.files import read_json
+from churnops.files import read_json, read_table
 from churnops.modeling import business, fairness
-from churnops.registry import bundle
+from churnops.registry import bundle, versions
 
+TRAIN, TEST = "data/prepared/train.parquet", "data/prepared/test.parquet"
 LATENCY_ROWS = 200  # single-row calls per model for the latency comparison
 _DIGITS = 6
 
@@ -65,6 +67,41 @@ def load(role: str, folder: Path, version: str) -> Candidate:
         threshold=float(meta["decision_threshold"]["value"]),
         compiled=bool(manifest.get("compiled")),
     )
+
+
+def decide(
+    repo: Path,
+    params: Mapping[str, Any],
+    *,
+    champion_stage: str = "prod",
+    holdout: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """The workspace's bundle (`models/serving`) against the version in `champion_stage`,
+    fetched by its tag, on the test split less the rows the champion trained on, plus
+    `holdout`; the decision report (see `judge`), with where its rows came from.
+
+    Raises:
+        versions.RegistryError: the champion cannot be fetched.
+        bundle.BundleError: a bundle's file does not match its sha256.
+        ValueError: the rows cannot be compared (one class only, a missing column).
+    """
+    meta = read_json(repo / versions.META)
+    challenger = load(
+        "challenger", repo / versions.LOCK_OUT, f"workspace {meta['model_sha256'][:12]}"
+    )
+    version = versions.in_stage(repo, champion_stage)
+    champion, trained_on = None, None
+    if version is not None:
+        champion = load("champion", versions.fetch(repo, version=version), version)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = versions.fetch_file(repo, TRAIN, version, Path(tmp) / "train.parquet")
+            trained_on = read_table(path)
+    rows = rows_neither_trained_on(read_table(repo / TEST), trained_on, params["base"]["id_column"])
+    test_rows = len(rows)
+    rows = with_holdout(rows, holdout)
+    report = judge(challenger, champion, rows, params)
+    report["rows_from"] = {"test_split": test_rows, "holdout": len(rows) - test_rows}
+    return report
 
 
 def rows_neither_trained_on(

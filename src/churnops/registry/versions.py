@@ -49,7 +49,12 @@ class Event:
     tag: str
 
 
-def _git(repo: Path, *args: str) -> str:
+def git(repo: Path, *args: str) -> str:
+    """`git args` in `repo`; its output.
+
+    Raises:
+        RegistryError: git failed, with what it said.
+    """
     result = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
     if result.returncode:
         raise RegistryError(f"git {' '.join(args)}: {result.stderr.strip()}")
@@ -137,7 +142,7 @@ def show(repo: Path) -> dict[str, Any]:
 
 
 def _at(repo: Path, commit: str, path: str) -> dict[str, Any]:
-    return json.loads(_git(repo, "show", f"{commit}:{path}"))
+    return json.loads(git(repo, "show", f"{commit}:{path}"))
 
 
 def next_version(repo: Path, commit: str) -> tuple[str, str]:
@@ -171,7 +176,7 @@ def bundle_digest(repo: Path, commit: str) -> str:
     """The serving bundle's hash in the commit's dvc.lock."""
     import yaml
 
-    lock = yaml.safe_load(_git(repo, "show", f"{commit}:dvc.lock"))
+    lock = yaml.safe_load(git(repo, "show", f"{commit}:dvc.lock"))
     for stage in (lock.get("stages") or {}).values():
         for out in stage.get("outs") or []:
             if out.get("path") == LOCK_OUT:
@@ -196,18 +201,18 @@ def check_committed(repo: Path) -> str:
     Raises:
         RegistryError: naming what is uncommitted or stale.
     """
-    dirty = _git(repo, "status", "--porcelain", "--", "dvc.lock", "params.yaml", META, SCHEMA)
+    dirty = git(repo, "status", "--porcelain", "--", "dvc.lock", "params.yaml", META, SCHEMA)
     if dirty.strip():
         raise RegistryError(
             f"uncommitted changes to {dirty.split()[-1]}: commit the pipeline's results first "
             "(a version is a commit)"
         )
-    status = _dvc(repo, "status", "--quiet", check=False)
+    status = dvc(repo, "status", "--quiet", check=False)
     if status.returncode:
         raise RegistryError(
             "the workspace is not what dvc.lock says (dvc status): run `dvc repro` and commit"
         )
-    return _git(repo, "rev-parse", "HEAD").strip()
+    return git(repo, "rev-parse", "HEAD").strip()
 
 
 def register(repo: Path, *, version: str | None = None, message: str = "") -> tuple[str, str]:
@@ -269,7 +274,12 @@ def rollback(repo: Path, stage: str = "prod", *, message: str = "") -> tuple[str
     return current, previous
 
 
-def _dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`dvc args` in `repo` (this interpreter's DVC, analytics off).
+
+    Raises:
+        RegistryError: DVC failed and `check` is set, with what it said.
+    """
     env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
     command = [sys.executable, "-m", "dvc", *args]
     result = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, check=False)
@@ -303,7 +313,7 @@ def fetch(repo: Path, *, version: str | None = None, stage: str | None = None) -
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    _dvc(repo, "artifacts", "get", ".", ARTIFACT, "--rev", version, "-o", str(partial))
+    dvc(repo, "artifacts", "get", ".", ARTIFACT, "--rev", version, "-o", str(partial))
     bundle.verify(partial)
     partial.rename(target)
     return target
@@ -317,5 +327,5 @@ def fetch_file(repo: Path, path: str, version: str, out: Path) -> Path:
     """
     check_registered(repo, version)
     out.unlink(missing_ok=True)
-    _dvc(repo, "get", ".", path, "--rev", f"{ARTIFACT}@{version}", "-o", str(out))
+    dvc(repo, "get", ".", path, "--rev", f"{ARTIFACT}@{version}", "-o", str(out))
     return out

@@ -1,0 +1,1 @@
+"""The lifecycle's loops over the whole project: retraining from production feedback."""
