@@ -99,3 +99,23 @@ def test_the_rows_compared_are_those_the_champion_did_not_train_on():
     assert gate.rows_neither_trained_on(test, trained, "id")["id"].tolist() == ["a", "c"]
     assert gate.rows_neither_trained_on(test, trained, None)["id"].tolist() == ["a", "c"]
     assert gate.rows_neither_trained_on(test, None, "id").equals(test)
+
+
+def test_held_out_rows_are_typed_as_the_service_types_them(model_files):
+    import json
+
+    folder, record = model_files
+    schema = json.loads((folder / "schema.json").read_text())
+    raw = pd.DataFrame(
+        [
+            {**record, "tenure": "12", "MonthlyCharges": "70.5", "Churn": "Yes"},
+            {**record, "tenure": "1e9", "Churn": "No"},  # far outside every band: refused
+        ]
+    ).astype(str)
+    typed, refused = gate.typed_holdout(raw, schema)
+    assert refused == 1
+    assert typed["tenure"].tolist() == [12.0]
+    assert typed["MonthlyCharges"].tolist() == [70.5]
+    assert typed[["customerID", "Churn"]].to_dict("records") == [
+        {"customerID": "c-1", "Churn": "Yes"}
+    ]

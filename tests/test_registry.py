@@ -139,7 +139,11 @@ def test_register_and_fetch_in_a_pipeline_repository(telco_repo):
     assert "vs v1.0.0: compiled" in gated.stderr
     decision = json.loads((repo / "reports/gate/decision.json").read_text())
     test_rows = len(pd.read_parquet(repo / "data/prepared/test.parquet"))
-    assert decision["rows_from"] == {"test_split": test_rows, "holdout": 30}
+    assert decision["rows_from"] == {
+        "test_split": test_rows,
+        "holdout": 30,
+        "holdout_refused_by_contract": 0,
+    }
     assert decision["rows"] == test_rows + 30
     assert decision["figures"]["challenger"]["roc_auc_difference"]["difference"] == 0.0
     shown = run(repo, "gto", "show")

@@ -33,6 +33,7 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from churnops.data.cleaning import binary_target
+from churnops.data.contract import Contract
 from churnops.files import read_json, read_table
 from churnops.modeling import business, fairness
 from churnops.registry import bundle, versions
@@ -97,11 +98,34 @@ def decide(
             path = versions.fetch_file(repo, TRAIN, version, Path(tmp) / "train.parquet")
             trained_on = read_table(path)
     rows = rows_neither_trained_on(read_table(repo / TEST), trained_on, params["base"]["id_column"])
-    test_rows = len(rows)
+    test_rows, refused = len(rows), 0
+    if holdout is not None:
+        holdout, refused = typed_holdout(holdout, read_json(repo / versions.SCHEMA))
     rows = with_holdout(rows, holdout)
     report = judge(challenger, champion, rows, params)
-    report["rows_from"] = {"test_split": test_rows, "holdout": len(rows) - test_rows}
+    report["rows_from"] = {
+        "test_split": test_rows,
+        "holdout": len(rows) - test_rows,
+        "holdout_refused_by_contract": refused,
+    }
     return report
+
+
+def typed_holdout(rows: pd.DataFrame, schema: Mapping[str, Any]) -> tuple[pd.DataFrame, int]:
+    """Held-out rows as the models take them (numbers parsed, rare categories pooled, as the
+    input contract does for the service), with the id and target; rows the contract refuses
+    even under policy `flag` are left out. Returns them and how many were left out.
+
+    Raises:
+        DataError: a feature column is absent, naming it.
+    """
+    typed, reasons, _ = Contract(schema, policy="flag").check_frame(rows)
+    keep = (reasons == "").to_numpy()
+    out = typed[keep]
+    for column in (schema.get("id_column"), schema.get("target", {}).get("name")):
+        if column and column in rows:
+            out = out.assign(**{column: rows[column][keep]})
+    return out.reset_index(drop=True), int((~keep).sum())
 
 
 def rows_neither_trained_on(
