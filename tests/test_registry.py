@@ -137,7 +137,7 @@ def test_register_and_fetch_in_a_pipeline_repository(telco_repo):
     assert gated.returncode == 1, gated.stdout + gated.stderr
     assert "FAIL - workspace" in gated.stderr
     assert "vs v1.0.0: compiled" in gated.stderr
-    decision = json.loads((repo / "reports/gate/decision.json").read_text())
+    decision = json.loads((repo / ".churnops/gate/decision.json").read_text())
     test_rows = len(pd.read_parquet(repo / "data/prepared/test.parquet"))
     assert decision["rows_from"] == {
         "test_split": test_rows,

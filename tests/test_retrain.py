@@ -139,6 +139,7 @@ def test_feedback_to_a_refused_then_a_released_model_that_the_service_reloads(te
     # another kind (test_gate covers each criterion at the project's own margins)
     params["gate"].update(max_auc_drop=0.03, max_latency_ratio=50, max_fairness_gap_increase=0.15)
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(repo, "dvc", "repro")  # the gate stage judges by them
     commit(repo, "test-sized gate margins")
     versions.register(repo, message="first release")
     versions.promote(repo, "v1.0.0", "prod", message="first release")
@@ -188,7 +189,10 @@ def test_feedback_to_a_refused_then_a_released_model_that_the_service_reloads(te
         for path in ("data/retrain/training.parquet.dvc", "reports/gate/decision.json"):
             assert path in committed
         assert load_params(repo / "params.yaml")["prepare"]["raw_path"] == retrain.TRAINING
-        assert json.loads((repo / "reports/gate/decision.json").read_text())["decision"] == "pass"
+        recorded = json.loads((repo / "reports/gate/decision.json").read_text())  # the stage's
+        assert (recorded["decision"], recorded["champion"]) == ("pass", "v1.0.0")
+        assert recorded["rows_from"]["holdout"] > 100
+        assert load_params(repo / "params.yaml")["gate"]["champion"] == "v1.0.0"
         assert read_json(repo / retrain.MANIFEST)["appended"] > 500
 
         head = _git(repo, "rev-parse", "HEAD")

@@ -201,7 +201,14 @@ class Problem(_Section):
     out_of_scope: str | None = None
 
 
+class GateHoldout(_Section):
+    path: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class Gate(_Section):
+    champion: str | None = Field(pattern=r"^v\d+\.\d+\.\d+$")
+    holdout: GateHoldout | None
     min_roc_auc: float = Field(ge=0, le=1)
     max_auc_drop: float = Field(ge=0, le=1)
     max_brier_increase: float = Field(ge=0)

@@ -1,5 +1,6 @@
-"""`churnops gate`: the workspace's model against the registry's prod version, on the rows
-neither trained on; exit 0 on pass, 1 on refusal (naming the failed criteria)."""
+"""`churnops gate`: the workspace's model against the version in a registry stage now (latency
+included), on the rows neither trained on; exit 0 on pass, 1 on refusal (naming the failed
+criteria). The pipeline's gate stage judges against the version params name."""
 
 from __future__ import annotations
 
@@ -16,7 +17,13 @@ def add(commands: Any) -> None:
     )
     gate.add_argument("--champion-stage", default="prod", choices=("staging", "prod"))
     gate.add_argument("--params", type=Path, default=Path("params.yaml"))
-    gate.add_argument("--out-dir", type=Path, default=Path("reports/gate"))
+    gate.add_argument(
+        "--out-dir",
+        type=Path,
+        default=Path(".churnops/gate"),
+        help="where the decision goes (default .churnops/gate; reports/gate is the pipeline "
+        "stage's)",
+    )
     gate.add_argument(
         "--holdout",
         type=Path,
@@ -37,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         holdout = (
             read_table(args.holdout, csv=CsvFormat.from_params(params)) if args.holdout else None
         )
-        report = gate.decide(Path("."), params, champion_stage=args.champion_stage, holdout=holdout)
+        champion = versions.in_stage(Path("."), args.champion_stage)
+        report = gate.decide(Path("."), params, champion=champion, holdout=holdout)
     except (versions.RegistryError, bundle.BundleError, ParamsError, ValueError, OSError) as exc:
         print(f"churnops gate: error: {exc}", file=sys.stderr)
         return 2

@@ -12,8 +12,10 @@ project repository, safe to run again at any time.
 4. Write the new data version to `data/retrain/` and track it with `dvc add`; point
    `prepare.raw_path` and `prepare.sha256` at it through `dvc exp run -S` (DVC edits params.yaml),
    which runs the whole pipeline as a named DVC experiment.
-5. Judge the workspace's new bundle against the registry's prod version (`registry.gate`) on the
-   test split and the held-out production window.
+   The experiment's gate stage judges the new bundle against the registry's prod version
+   (`gate.champion`, `gate.holdout` set through `-S` too) on the test split and the held-out
+   production window.
+5. Measure the latency criterion, which the stage leaves out to keep its outputs reproducible.
 6. Pass: commit, register the version, promote it to staging (and to prod when asked), push
    data and models to the DVC remote and, when the branch has an upstream, the commit and tags.
    Refusal or error: the branch, the workspace and params.yaml are put back as they were (the
@@ -22,7 +24,6 @@ project repository, safe to run again at any time.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,11 +95,12 @@ def retrain(
             "nothing to retrain",
         )
     merged = data.merged
+    champion = versions.in_stage(repo, "prod")
     with put_back_unless_kept(repo, data_dir=DATA_DIR, report_dir=GATE_DIR) as keep:
-        experiment = _new_data_version(repo, merged, data.base_path, data.new, say)
-        decision = _judge(repo, params_file, merged.holdout, say)
+        experiment = _new_data_version(repo, merged, data, champion, say)
+        decision = _decision(repo, params_file, champion, say)
         if decision["decision"] != "pass":
-            kept = _keep_refusal(repo, experiment)
+            kept = _keep_refusal(repo, experiment, decision)
             return Result(
                 "refused",
                 f"the gate refused the challenger ({', '.join(decision['failed'])}; "
@@ -214,21 +216,22 @@ def validate(
 
 
 def _new_data_version(
-    repo: Path, merged: production.Merged, base_path: str, new: int, say: Say
+    repo: Path, merged: production.Merged, data: FeedbackData, champion: str | None, say: Say
 ) -> str:
-    """Write and `dvc add` the data version, then run the pipeline on it as an experiment."""
+    """Write and `dvc add` the data version, then run the pipeline on it as an experiment whose
+    gate stage judges against `champion` with the held-out window."""
     with staged_outputs() as out:
         out.write_parquet(repo / TRAINING, merged.training)
         out.write_parquet(repo / HOLDOUT, merged.holdout)
-    digest = file_digest(repo / TRAINING)
+    digest, held = file_digest(repo / TRAINING), file_digest(repo / HOLDOUT)
     with staged_outputs() as out:
         out.write_json(
             repo / MANIFEST,
             {
-                "built_on": {"path": base_path, "sha256": file_digest(repo / base_path)},
+                "built_on": {"path": data.base_path, "sha256": file_digest(repo / data.base_path)},
                 "training": {"path": TRAINING, "sha256": digest},
-                "holdout": {"path": HOLDOUT, "sha256": file_digest(repo / HOLDOUT)},
-                "new_or_changed_rows": new,
+                "holdout": {"path": HOLDOUT, "sha256": held},
+                "new_or_changed_rows": data.new,
                 **merged.report,
             },
         )
@@ -236,26 +239,32 @@ def _new_data_version(
     name = f"retrain-{digest[:8]}"
     versions.dvc(repo, "exp", "remove", name, check=False)  # a refused run of the same data
     say(f"new data version {TRAINING} ({digest[:12]}); running the pipeline as experiment {name}")
-    run_pipeline(
-        repo,
-        name,
-        [f"prepare.raw_path={TRAINING}", f'prepare.sha256="{digest}"'],
-        say,
-    )
+    changes = [
+        f"prepare.raw_path={TRAINING}",
+        f'prepare.sha256="{digest}"',
+        f"gate.champion={champion or 'null'}",
+        f'gate.holdout={{path: {HOLDOUT}, sha256: "{held}"}}',
+    ]
+    run_pipeline(repo, name, changes, say)
     return name
 
 
-def _judge(repo: Path, params_file: str, holdout: pd.DataFrame, say: Say) -> dict[str, Any]:
-    """The gate on the workspace's new bundle; the decision written to reports/gate."""
-    params = load_params(repo / params_file)
-    say("judging the challenger against the prod version (the promotion gate)")
+def _decision(repo: Path, params_file: str, champion: str | None, say: Say) -> dict[str, Any]:
+    """The gate stage's decision, with the latency criterion measured now (the stage leaves it
+    out to stay reproducible)."""
+    decision = read_json(repo / GATE_DIR / "decision.json")
+    if champion is None:
+        return decision
+    say(f"the gate stage says {decision['decision']}; measuring latency against {champion}")
     try:
-        decision = gate.decide(repo, params, champion_stage="prod", holdout=holdout)
+        check = gate.check_latency(repo, load_params(repo / params_file), champion)
     except (versions.RegistryError, bundle.BundleError, ValueError) as exc:
-        raise RetrainError(f"the gate could not judge: {exc}") from None
-    with staged_outputs() as out:
-        out.write_json(repo / GATE_DIR / "decision.json", decision)
-        out.write_text(repo / GATE_DIR / "decision.md", gate.markdown(decision))
+        raise RetrainError(f"the gate could not measure latency: {exc}") from None
+    decision["criteria"].append(check)
+    decision["latency_measured"] = True
+    if not check["passed"]:
+        decision["failed"].append(check["name"])
+        decision["decision"] = "fail"
     return decision
 
 
@@ -272,12 +281,12 @@ def gate_line(decision: Mapping[str, Any]) -> str:
     return line
 
 
-def _keep_refusal(repo: Path, experiment: str) -> Path:
-    """A copy of the refused decision outside the tracked tree (put back next)."""
+def _keep_refusal(repo: Path, experiment: str, decision: Mapping[str, Any]) -> Path:
+    """The refused decision, kept outside the tracked tree (put back next)."""
     out = repo / REFUSED_DIR / experiment
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("decision.json", "decision.md"):
-        shutil.copy2(repo / GATE_DIR / name, out / name)
+    with staged_outputs() as staged:
+        staged.write_json(out / "decision.json", decision)
+        staged.write_text(out / "decision.md", gate.markdown(decision))
     return out
 
 
