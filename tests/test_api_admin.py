@@ -62,3 +62,11 @@ def test_a_reload_needs_the_token_and_swaps_the_verified_model(started, model_fi
     still = client.post("/predict", json=record)
     assert still.status_code == 200
     assert still.json()["model_version"] == after
+
+
+def test_a_reload_is_refused_when_several_workers_serve(started, model_files, tmp_path):  # noqa: F811
+    client = started(_client(_copy(model_files, tmp_path), admin_token=TOKEN, workers=2))
+    answer = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 409
+    assert "runs 2 worker processes" in answer.json()["detail"]
+    assert client.post("/predict", json=model_files[1]).status_code == 200

@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     for option, field in SETTING_OF.items():
         if getattr(args, option):
             os.environ[ENV[field]] = str(getattr(args, option))
+    os.environ[ENV["workers"]] = str(args.workers)
     try:  # a bad setting fails here, naming it and the value, before any worker starts
         settings_from_env()
     except ValueError as exc:

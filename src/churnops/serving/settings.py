@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # the registry version (and stage) being served, when `churnops serve --stage/--version`
     registry_version: str | None = None
     registry_stage: str | None = None
+    # worker processes of `churnops serve`; a reload reaches one, so it is refused above one
+    workers: int = Field(1, ge=1)
     # bearer token of the admin routes (POST /admin/reload); none: those routes are disabled
     admin_token: str | None = Field(None, min_length=16, repr=False)
 
@@ -71,6 +73,7 @@ ENV = {
     "registry_version": "CHURNOPS_REGISTRY_VERSION",
     "registry_stage": "CHURNOPS_REGISTRY_STAGE",
     "admin_token": "CHURNOPS_ADMIN_TOKEN",
+    "workers": "CHURNOPS_WORKERS",
 }
 # the params.yaml `serve` keys that are settings (the section's other keys are the pipeline's)
 PARAMS_KEYS = ("policy", "max_batch", "max_body_bytes", "log_path")
