@@ -114,7 +114,7 @@ def push(repo: Path, say: Say) -> list[str]:
     if pushed.returncode:
         said = (pushed.stderr or pushed.stdout).strip().splitlines() or ["no message"]
         warnings.append(
-            f"dvc push failed ({said[-1][:300]}); the release is committed and tagged here: "
+            f"dvc push failed ({said[0][:300]}); the release is committed and tagged here: "
             "run `make push` once the remote is reachable"
         )
     else:
