@@ -3,26 +3,20 @@ figures, with the accuracy's Wilson upper bound (so sampling noise alone fires n
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy import stats
 from sklearn import metrics
+
+from churnops.abtest import stats
 
 _DIGITS = 6
 
 
 def wilson_upper(successes: int, n: int, confidence: float) -> float:
     """Upper bound of the Wilson interval of a proportion."""
-    if n == 0:
-        return 1.0
-    z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
-    p = successes / n
-    centre = p + z * z / (2 * n)
-    margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return (centre + margin) / (1 + z * z / n)
+    return stats.wilson(successes, n, confidence)[1] if n else 1.0
 
 
 def performance(

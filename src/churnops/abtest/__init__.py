@@ -1,0 +1,1 @@
+"""A/B tests of models in production: the arms' assignment and the statistics."""
