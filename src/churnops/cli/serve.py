@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 from churnops.cli.common import SETTING_OF, from_settings
@@ -68,19 +70,27 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, option):
             os.environ[ENV[field]] = str(getattr(args, option))
     os.environ[ENV["workers"]] = str(args.workers)
+    from churnops.serving.metrics import MULTIPROC_ENV
+
+    if args.workers > 1:  # every worker's metrics in one folder, collected by any scrape
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="churnops-metrics-")
     try:  # a bad setting fails here, naming it and the value, before any worker starts
         settings_from_env()
     except ValueError as exc:
         print(f"churnops serve: error: {exc}", file=sys.stderr)
         return 2
-    uvicorn.run(
-        "churnops.serving.app:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        timeout_keep_alive=args.keep_alive,
-    )
+    try:
+        uvicorn.run(
+            "churnops.serving.app:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            timeout_keep_alive=args.keep_alive,
+        )
+    finally:
+        if args.workers > 1:
+            shutil.rmtree(os.environ.pop(MULTIPROC_ENV), ignore_errors=True)
     return 0
 
 

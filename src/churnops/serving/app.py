@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from churnops.data.contract import Contract
 from churnops.files import read_json
 from churnops.serving import errors, service
+from churnops.serving.metrics import Metrics, RequestMetrics
 from churnops.serving.routes import admin, feedback, predict, status
 from churnops.serving.settings import Settings, settings_from_env
 
@@ -26,10 +27,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     server starts (and closes the log when it stops); /ready says whether the model is there."""
     settings = settings or Settings()
     contract = Contract(read_json(settings.schema_path), settings.policy)
+    metrics = Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.service = service.start(settings, contract)
+        app.state.service = service.start(settings, contract, metrics)
         hangup = _on_sighup(app.state.service)
         try:
             yield
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feedback.router_for(contract))
     app.include_router(admin.router)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=metrics)  # outermost: it sees every answer
     return app
 
 

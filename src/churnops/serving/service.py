@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from fastapi import Request
 from churnops.data.contract import Contract
 from churnops.serving import artifact, prediction_log
 from churnops.serving.errors import ServiceError, public
+from churnops.serving.metrics import Metrics
 from churnops.serving.microbatch import MicroBatcher
 from churnops.serving.settings import Settings
 
@@ -34,6 +35,7 @@ class Service:
     not_ready: str | None = None
     registry_version: str | None = None  # when served from the registry
     last_reload: dict | None = None  # what the last reload did, or why it failed
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 def _load(paths: Mapping[str, Path], settings: Settings) -> artifact.LoadedModel:
@@ -55,15 +57,18 @@ def _paths(settings: Settings) -> dict[str, Path]:
     }
 
 
-def start(settings: Settings, contract: Contract) -> Service:
+def start(settings: Settings, contract: Contract, metrics: Metrics | None = None) -> Service:
     """Load and verify the model, open the log. A failure leaves the service up and not ready,
     with the reason (no file paths)."""
-    service = Service(settings=settings, contract=contract)
+    service = Service(settings=settings, contract=contract, metrics=metrics or Metrics())
     service.registry_version = settings.registry_version
     try:
         service.model = _load(_paths(settings), settings)
         service.log = prediction_log.PredictionLog(settings.log_path, synchronous=settings.log_sync)
         service.batcher = MicroBatcher(service.model, service.log)
+        service.metrics.served(
+            service.model.version, service.registry_version, service.model.engine
+        )
     except (artifact.ModelIntegrityError, OSError, ValueError, sqlite3.Error) as exc:
         log.error("not ready: %s", exc)
         service.model, service.not_ready = None, public(str(exc))
@@ -92,6 +97,7 @@ async def reload(service: Service) -> dict[str, Any]:
         if service.batcher is not None:
             service.batcher.swap(model)
         service.registry_version, service.not_ready = version, None
+        service.metrics.served(model.version, version, model.engine)
         result.update(reloaded=True, to=model.version, registry_version=version)
         log.info("reloaded: %s -> %s (registry %s)", result["from"], model.version, version)
     service.last_reload = result

@@ -33,6 +33,7 @@ def router_for(contract: Contract) -> APIRouter:
             )
         except (sqlite3.Error, OSError) as exc:
             log.error("outcome not recorded: %s", exc)
+            service.metrics.log_failures.inc()
             raise ServiceError(503, "outcome not recorded", LOG_DOWN) from None
         if not matched:
             key, value = (

@@ -131,6 +131,7 @@ async def predict(request: Request) -> JSONResponse:
         ) from None
     except (sqlite3.Error, OSError) as exc:
         log.error("prediction %s not logged: %s", request_id, exc)
+        service.metrics.log_failures.inc(len(checks))
         raise ServiceError(503, "prediction not logged", LOG_DOWN) from None
     threshold = scored_by.threshold  # the model that scored them (a reload may have swapped)
     out = []
@@ -145,6 +146,7 @@ async def predict(request: Request) -> JSONResponse:
                 "warnings": check.warnings,
             }
         )
+    service.metrics.predicted([o["decision"] for o in out])
     # built from plain floats, bools and strings: sent as it is, not re-validated
     return JSONResponse(
         {

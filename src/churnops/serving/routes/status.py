@@ -1,10 +1,10 @@
-"""GET /health, /ready and /model."""
+"""GET /health, /ready, /model and /metrics."""
 
 import logging
 import sqlite3
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from churnops.data import contract_docs
 from churnops.serving import artifact, schemas
@@ -19,6 +19,14 @@ router = APIRouter()
 async def health() -> dict:
     """The process is alive."""
     return {"status": "alive"}
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(service: Annotated[Service, Depends(current)]) -> Response:
+    """Live figures in the Prometheus text format: requests by route and status, latency,
+    predictions by decision and arm, the served model, prediction-log write failures."""
+    body, content_type = service.metrics.exposition()
+    return Response(body, media_type=content_type)
 
 
 @router.get("/ready", responses=schemas.error_responses(503))
