@@ -22,9 +22,17 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("policy", ["reject", "flag"])
-@pytest.mark.parametrize("engine", ["onnx", "sklearn"])
-def test_bad_requests_never_fail_good_ones(model_files, tmp_path, policy, engine):
+# make test runs the diagonal (each engine, each policy once); CI's slow step the other two
+@pytest.mark.parametrize(
+    ("engine", "policy"),
+    [
+        ("onnx", "reject"),
+        ("sklearn", "flag"),
+        pytest.param("onnx", "flag", marks=pytest.mark.slow),
+        pytest.param("sklearn", "reject", marks=pytest.mark.slow),
+    ],
+)
+def test_bad_requests_never_fail_good_ones(model_files, tmp_path, engine, policy):
     folder, record = model_files
     server, url = start_server(
         folder, tmp_path, {"CHURNOPS_POLICY": policy, "CHURNOPS_ENGINE": engine}
