@@ -67,3 +67,38 @@ def wait_ready(url: str, server: subprocess.Popen, seconds: float = 60) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError("server did not become ready")
+
+
+class Receiver:
+    """A local HTTP endpoint that records the JSON bodies POSTed to it and answers each with the
+    next status of `statuses` (then 200), after `delay` seconds: a webhook for the tests."""
+
+    def __init__(self, statuses=(), delay: float = 0.0) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.bodies: list = []
+        self.statuses = list(statuses)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                receiver.bodies.append(json.loads(self.rfile.read(length)))
+                time.sleep(delay)
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

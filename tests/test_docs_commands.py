@@ -72,6 +72,9 @@ def test_the_docs_show_commands():
 @pytest.mark.parametrize(("doc", "command"), COMMANDS, ids=[c for _, c in COMMANDS])
 def test_each_documented_command_is_valid(doc, command):
     words = shlex.split(command)
+    while re.fullmatch(r"[A-Z][A-Z0-9_]*=.*", words[0]):  # `VAR=value command`: its environment
+        assert words[0].startswith(("CHURNOPS_", "DVC_")), f"{doc}: {command}: unknown variable"
+        words = words[1:]
     program, args = words[0], words[1:]
     if program == "make":
         makefile = (ROOT / "Makefile").read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ import pytest
 
 from churnops.files import file_digest
 from tests.pipeline_repo import run
+from tests.servers import Receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -129,12 +130,22 @@ def test_experiment_then_metrics_diff(telco_repo):
     assert max(numbers) <= 25
 
 
-def test_drift_scenario_experiment_shows_in_metrics_diff(telco_repo):
+def test_drift_scenario_experiment_shows_in_metrics_diff(telco_repo, monkeypatch):
     quiet = _read(telco_repo, "reports/monitor/metrics.json")
     assert quiet["drifted_columns"] == 0
     assert quiet["alerts"]["warning"] == 0
     assert _verdict(telco_repo) == "not detected"
-    run(telco_repo, "dvc", "exp", "run", "-S", "simulate.scenario=price_increase")
+    hook = Receiver()  # the team's alert webhook, given to the stage as a secret would be
+    monkeypatch.setenv("CHURNOPS_ALERT_WEBHOOK", hook.url)
+    try:
+        run(telco_repo, "dvc", "exp", "run", "-S", "simulate.scenario=price_increase")
+    finally:
+        hook.close()
+    (delivered,) = hook.bodies
+    assert delivered["level"] == "warning"
+    assert any(a["rule"] == "feature_drift" for a in delivered["alerts"])
+    (recorded,) = (telco_repo / "logs" / "alerts.jsonl").read_text().splitlines()
+    assert json.loads(recorded)["delivered"] is True
     # the Evidently page opens with the verdict that metrics.json holds
     assert _read(telco_repo, "reports/monitor/metrics.json")["dataset_drift"] is True
     assert _verdict(telco_repo) == "DETECTED"

@@ -138,6 +138,14 @@ class Rule(_Section):
     level: Literal["info", "warning", "critical"]
 
 
+class Webhook(_Section):
+    url: str | None
+    format: Literal["json", "slack"]
+    min_level: Literal["info", "warning", "critical"]
+    timeout_seconds: float = Field(gt=0)
+    retries: int = Field(ge=0, le=10)
+
+
 class Monitor(_Section):
     current_path: str
     alpha: float = Fraction
@@ -150,6 +158,7 @@ class Monitor(_Section):
     as_of: str | None
     max_age_days: int | None = Field(ge=1)
     fail_on: Literal["none", "warning", "critical"]
+    webhook: Webhook
     rules: list[Rule]
     rule_triggers: dict[str, str]
 
