@@ -58,6 +58,9 @@ def test_a_challenger_trained_on_shuffled_labels_is_refused(world):
 
 def test_an_equal_challenger_passes_with_the_difference_and_its_interval(world):
     params, rows, good, _ = world
+    # the same model twice: its two p99 timings differ only by this shared machine's noise,
+    # which a test must not judge (latency is measured by bench/, its ratio reported here)
+    params = {**params, "gate": {**params["gate"], "max_latency_ratio": 1000}}
     report = gate.judge(
         _candidate("challenger", good, "new"), _candidate("champion", good, "v1.0.0"), rows, params
     )

@@ -51,6 +51,12 @@ def add(commands: Any) -> None:
         help="serve the registry's version in this stage (fetched by its tag, every file checked)",
     )
     registry.add_argument("--version", help="serve this registered version, e.g. v1.2.0")
+    registry.add_argument(
+        "--abtest",
+        action="store_true",
+        help="run the A/B experiment of params abtest: every arm's registry version fetched and "
+        "checked, each customer id sent to its arm (docs/abtest.md)",
+    )
     serve.set_defaults(run=run)
 
 
@@ -59,10 +65,10 @@ def run(args: argparse.Namespace) -> int:
 
     from churnops.serving.settings import ENV
 
-    if args.stage or args.version:
+    if args.stage or args.version or args.abtest:
         try:
-            _from_registry(args)
-        except (RuntimeError, OSError) as exc:
+            _from_registry(args) if not args.abtest else _experiment(args)
+        except (RuntimeError, OSError, ValueError) as exc:
             print(f"churnops serve: error: {exc}", file=sys.stderr)
             return 2
     # the workers build the app from the environment (uvicorn's factory), so pass options there
@@ -112,3 +118,40 @@ def _from_registry(args: argparse.Namespace) -> None:
     if args.stage:
         os.environ[ENV["registry_stage"]] = args.stage
     print(f"churnops serve: {versions.ARTIFACT}@{version} from {folder} (every file checked)")
+
+
+def _experiment(args: argparse.Namespace) -> None:
+    """Resolve params `abtest`: fetch and check each arm's bundle, write the experiment file,
+    and point the model options at the control arm's bundle."""
+    from pathlib import Path
+
+    from churnops.config import load_params
+    from churnops.registry import bundle, versions
+    from churnops.serving import experiment
+    from churnops.serving.settings import ENV, params_path
+
+    given = [o for o in ("model", "meta", "schema", "compiled") if getattr(args, o)]
+    if given:
+        raise RuntimeError(f"--{given[0]} and --abtest both say which model: give one")
+    config = load_params(params_path(None))["abtest"]
+    if not config["name"]:
+        raise RuntimeError("params abtest.name is null: name the experiment to run it")
+    arms = []
+    for arm in config["arms"]:
+        version = arm.get("version") or versions.in_stage(Path("."), arm["stage"])
+        if version is None:
+            raise RuntimeError(f"arm {arm['name']!r}: no version is in stage {arm['stage']!r}")
+        paths = bundle.paths(versions.fetch(Path("."), version=version))
+        arms.append(
+            {"name": arm["name"], "share": arm["share"], "registry_version": version}
+            | {key: str(path) for key, path in paths.items()}
+        )
+        print(
+            f"churnops serve: arm {arm['name']} ({arm['share']:.0%}): {versions.ARTIFACT}@{version}"
+        )
+    path = Path(".churnops") / "abtest" / f"{config['name']}.json"
+    experiment.write(path, config["name"], config["salt"] or config["name"], arms)
+    for option in ("model", "meta", "schema", "compiled"):
+        setattr(args, option, arms[0][option])
+    os.environ[ENV["experiment_path"]] = str(path.resolve())
+    os.environ[ENV["registry_version"]] = arms[0]["registry_version"]

@@ -160,14 +160,16 @@ SERVED = {
     "model_version": pa.string(),
     "request_id": pa.string(),
     "logged_at": pa.string(),
+    "arm": pa.string(),
+    "experiment": pa.string(),
 }
 
 
 def export_columns(schema: Mapping[str, Any]) -> pa.Schema:
     """The exported batch's columns and types: the id column, the features (numbers as float64,
     categories as text), the target (the class label where the outcome is known, else null),
-    then `latency_ms`, `served_probability`, `served_decision`, `model_version`, `request_id`
-    and `logged_at`."""
+    then `latency_ms`, `served_probability`, `served_decision`, `model_version`, `request_id`,
+    `logged_at`, and the A/B `arm` and `experiment` (null outside an experiment)."""
     fields = []
     if schema.get("id_column"):
         fields.append((schema["id_column"], pa.string()))
@@ -199,6 +201,6 @@ def _shaped(
     out["latency_ms"] = chunk["latency_ms"].astype("float64")
     out["served_probability"] = chunk["probability"].astype("float64")
     out["served_decision"] = chunk["decision"].astype(bool)
-    for name in ("model_version", "request_id", "logged_at"):
+    for name in ("model_version", "request_id", "logged_at", "arm", "experiment"):
         out[name] = chunk[name].astype(object)
     return out.reset_index(drop=True)

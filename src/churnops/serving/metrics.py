@@ -71,14 +71,16 @@ class Metrics:
             "Predictions or outcomes that could not be written to the prediction log",
             registry=self.registry,
         )
-        self._model_labels: tuple[str, str, str] | None = None
+        self._model_labels: list[tuple[str, str, str]] = []
 
-    def served(self, version: str, registry_version: str | None, engine: str) -> None:
-        """Name the served model (after a start or a reload)."""
-        if self._model_labels is not None:
-            self.model.remove(*self._model_labels)
-        self._model_labels = (version, registry_version or "", engine)
-        self.model.labels(*self._model_labels).set(1)
+    def served(self, *models: tuple[str, str | None, str]) -> None:
+        """Name the served model(s) (version, registry version, engine), after a start or a
+        reload; an A/B test serves one per arm."""
+        for labels in self._model_labels:
+            self.model.remove(*labels)
+        self._model_labels = [(v, r or "", e) for v, r, e in models]
+        for labels in self._model_labels:
+            self.model.labels(*labels).set(1)
 
     def predicted(self, decisions: list[bool], arm: str | None = None) -> None:
         """Count one request's predictions."""

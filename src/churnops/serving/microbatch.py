@@ -34,6 +34,7 @@ class _Waiting:
     request_id: str
     received_at: float
     done: asyncio.Future = field(repr=False)
+    items: Sequence[int] | None = None  # the records' positions in the request (default 0..n-1)
 
 
 class MicroBatcher:
@@ -45,10 +46,19 @@ class MicroBatcher:
     Args:
         model: the served model.
         log: the prediction log.
+        arm: the A/B arm this batcher serves, and its experiment (written in each log row).
     """
 
-    def __init__(self, model: LoadedModel, log: PredictionLog) -> None:
+    def __init__(
+        self,
+        model: LoadedModel,
+        log: PredictionLog,
+        *,
+        arm: str | None = None,
+        experiment: str | None = None,
+    ) -> None:
         self.model, self.log = model, log
+        self.arm, self.experiment = arm, experiment
         self._pending: list[_Waiting] = []
         # scikit-learn takes milliseconds per call: score off the event loop, one group at a
         # time, so /health and request parsing go on meanwhile; ONNX Runtime is faster than
@@ -81,6 +91,7 @@ class MicroBatcher:
         record_ids: Sequence[str | None],
         request_id: str,
         received_at: float,
+        items: Sequence[int] | None = None,
     ) -> tuple[np.ndarray, LoadedModel]:
         """Probabilities of one request's records, once they are in the log, and the model that
         scored them (the one named in the log, even if a reload swapped models meanwhile).
@@ -89,13 +100,16 @@ class MicroBatcher:
             records: the checked feature values.
             record_ids: their ids (None where not given), logged beside the inputs.
             received_at: `time.perf_counter()` when the request arrived (for its latency).
+            items: the records' positions in the request, when it is split between A/B arms.
 
         Raises:
             ScoreError: a record's score is not finite (nothing of the request is logged).
             what scoring or the log's commit raised for this request.
         """
         loop = asyncio.get_running_loop()
-        waiting = _Waiting(records, record_ids, request_id, received_at, loop.create_future())
+        waiting = _Waiting(
+            records, record_ids, request_id, received_at, loop.create_future(), items
+        )
         self._pending.append(waiting)
         if len(self._pending) == 1:
             loop.call_soon(self._flush)
@@ -169,7 +183,7 @@ class MicroBatcher:
             rows += [
                 Prediction(
                     request_id=w.request_id,
-                    item=i,
+                    item=i if w.items is None else w.items[i],
                     record_id=record_id,
                     model_version=version,
                     engine=engine,
@@ -177,6 +191,8 @@ class MicroBatcher:
                     probability=p,
                     decision=p >= threshold,
                     latency_ms=latency_ms,
+                    arm=self.arm,
+                    experiment=self.experiment,
                 )
                 for i, (record, record_id, p) in enumerate(
                     zip(w.records, w.record_ids, mine.tolist(), strict=True)

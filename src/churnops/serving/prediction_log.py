@@ -26,6 +26,10 @@ from typing import Any
 import pandas as pd
 
 SYNC_MODES = ("NORMAL", "FULL")
+_COLUMNS = (
+    "request_id, item, logged_at, record_id, model_version, engine, inputs, probability, "
+    "decision, latency_ms, arm, experiment"
+)
 _PAGE = 4096
 
 _SCHEMA = """
@@ -40,6 +44,8 @@ CREATE TABLE IF NOT EXISTS predictions (
     probability   REAL NOT NULL,
     decision      INTEGER NOT NULL,
     latency_ms    REAL NOT NULL,         -- time to validate, score and log the request
+    arm           TEXT,                  -- the A/B arm that scored it (null: no experiment)
+    experiment    TEXT,                  -- the A/B experiment's name
     PRIMARY KEY (request_id, item)
 );
 CREATE INDEX IF NOT EXISTS predictions_record ON predictions (record_id);
@@ -69,14 +75,24 @@ _RENAMED = (
 )
 
 
+# columns added since (table, column, type): absent in an older log, added when it is opened
+_ADDED = (("predictions", "arm", "TEXT"), ("predictions", "experiment", "TEXT"))
+
+
 def _upgrade(db: sqlite3.Connection) -> None:
-    """Rename the columns of an older log (one transaction; nothing to do on a new one)."""
-    renames = [
-        (table, old, new)
-        for table, old, new in _RENAMED
-        if old in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    """Rename and add the columns of an older log (one transaction; nothing to do on a new
+    one)."""
+    columns = {
+        table: {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for table in ("predictions", "outcomes")
+    }
+    renames = [(table, old, new) for table, old, new in _RENAMED if old in columns[table]]
+    added = [
+        (table, column, kind)
+        for table, column, kind in _ADDED
+        if columns[table] and column not in columns[table]  # an older table, not a new file
     ]
-    if not renames:
+    if not renames and not added:
         return
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -84,6 +100,8 @@ def _upgrade(db: sqlite3.Connection) -> None:
             db.execute(f"DROP INDEX IF EXISTS {index}")
         for table, old, new in renames:
             db.execute(f"ALTER TABLE {table} RENAME COLUMN {old} TO {new}")
+        for table, column, kind in added:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
@@ -131,6 +149,8 @@ class Prediction:
     probability: float
     decision: bool
     latency_ms: float
+    arm: str | None = None  # the A/B arm that scored it
+    experiment: str | None = None
 
 
 class PredictionLog:
@@ -183,6 +203,8 @@ class PredictionLog:
                 float(p.probability),
                 int(bool(p.decision)),
                 float(p.latency_ms),
+                p.arm,
+                p.experiment,
             )
             for p in predictions
         ]
@@ -190,7 +212,7 @@ class PredictionLog:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany(
-                    "INSERT INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                    f"INSERT INTO predictions ({_COLUMNS}) VALUES ({', '.join('?' * 12)})", rows
                 )
             except BaseException:
                 if self._db.in_transaction:  # SQLite rolls back by itself on some errors

@@ -32,11 +32,16 @@ def predict_response(words: Words) -> type[BaseModel]:
             Field(None, alias=words.id_field, description=f"the {words.entity}'s id, if given"),
         ),
         warnings=(list[str], Field([], description="values scored but unusual (policy flag)")),
+        model_version=(str, Field(description="the model that scored it")),
+        arm=(str | None, Field(None, description="its A/B arm (null outside an experiment)")),
     )
     return create_model(
         "PredictResponse",
-        model_version=(str, ...),
-        threshold=(float, ...),
+        model_version=(
+            str | None,
+            Field(description="the model that scored the request; null when A/B arms split it"),
+        ),
+        threshold=(float | None, Field(description="that model's decision threshold")),
         request_id=(str, ...),
         predictions=(list[prediction], ...),  # type: ignore[valid-type]
     )

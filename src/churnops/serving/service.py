@@ -15,6 +15,7 @@ from fastapi import Request
 
 from churnops.data.contract import Contract
 from churnops.serving import artifact, prediction_log
+from churnops.serving import experiment as ab
 from churnops.serving.errors import ServiceError, public
 from churnops.serving.metrics import Metrics
 from churnops.serving.microbatch import MicroBatcher
@@ -36,6 +37,7 @@ class Service:
     registry_version: str | None = None  # when served from the registry
     last_reload: dict | None = None  # what the last reload did, or why it failed
     metrics: Metrics = field(default_factory=Metrics)
+    experiment: ab.Experiment | None = None  # an A/B test: the arms' models and batchers
 
 
 def _load(paths: Mapping[str, Path], settings: Settings) -> artifact.LoadedModel:
@@ -63,12 +65,28 @@ def start(settings: Settings, contract: Contract, metrics: Metrics | None = None
     service = Service(settings=settings, contract=contract, metrics=metrics or Metrics())
     service.registry_version = settings.registry_version
     try:
-        service.model = _load(_paths(settings), settings)
         service.log = prediction_log.PredictionLog(settings.log_path, synchronous=settings.log_sync)
-        service.batcher = MicroBatcher(service.model, service.log)
-        service.metrics.served(
-            service.model.version, service.registry_version, service.model.engine
-        )
+        if settings.experiment_path is not None:
+            experiment = ab.load(settings.experiment_path, service.log, engine=settings.engine)
+            control = experiment.control
+            service.experiment, service.model, service.batcher = (
+                experiment,
+                control.model,
+                control.batcher,
+            )
+            service.registry_version = control.registry_version
+            service.metrics.served(
+                *(
+                    (a.model.version, a.registry_version, a.model.engine)
+                    for a in experiment.arms.values()
+                )
+            )
+        else:
+            service.model = _load(_paths(settings), settings)
+            service.batcher = MicroBatcher(service.model, service.log)
+            service.metrics.served(
+                (service.model.version, service.registry_version, service.model.engine)
+            )
     except (artifact.ModelIntegrityError, OSError, ValueError, sqlite3.Error) as exc:
         log.error("not ready: %s", exc)
         service.model, service.not_ready = None, public(str(exc))
@@ -81,6 +99,14 @@ async def reload(service: Service) -> dict[str, Any]:
     scoring finish on the old model. A failure keeps the old model and says why."""
     settings, before = service.settings, service.model
     result: dict[str, Any] = {"from": before.version if before else None}
+    if service.experiment is not None:
+        result.update(
+            reloaded=False,
+            reason=f"A/B experiment {service.experiment.name!r} fixes the arms' models: restart "
+            "the service to change them",
+        )
+        service.last_reload = result
+        return result
     try:
         version, paths = await asyncio.to_thread(_resolve, service)
         model = await asyncio.to_thread(_load, paths, settings)
@@ -97,7 +123,7 @@ async def reload(service: Service) -> dict[str, Any]:
         if service.batcher is not None:
             service.batcher.swap(model)
         service.registry_version, service.not_ready = version, None
-        service.metrics.served(model.version, version, model.engine)
+        service.metrics.served((model.version, version, model.engine))
         result.update(reloaded=True, to=model.version, registry_version=version)
         log.info("reloaded: %s -> %s (registry %s)", result["from"], model.version, version)
     service.last_reload = result

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # the registry version (and stage) being served, when `churnops serve --stage/--version`
     registry_version: str | None = None
     registry_stage: str | None = None
+    # an A/B experiment's resolved arms (`churnops serve --abtest` writes it); none: one model
+    experiment_path: Path | None = None
     # worker processes of `churnops serve`; a reload reaches one, so it is refused above one
     workers: int = Field(1, ge=1)
     # bearer token of the admin routes (POST /admin/reload); none: those routes are disabled
@@ -74,6 +76,7 @@ ENV = {
     "registry_stage": "CHURNOPS_REGISTRY_STAGE",
     "admin_token": "CHURNOPS_ADMIN_TOKEN",
     "workers": "CHURNOPS_WORKERS",
+    "experiment_path": "CHURNOPS_EXPERIMENT",
 }
 # the params.yaml `serve` keys that are settings (the section's other keys are the pipeline's)
 PARAMS_KEYS = ("policy", "max_batch", "max_body_bytes", "log_path")

@@ -108,15 +108,28 @@ async def predict(request: Request) -> JSONResponse:
         raise ServiceError(422, "invalid request", problems)
     request_id = uuid.uuid4().hex
     received_at = getattr(request.state, "received_at", None) or time.perf_counter()
-    try:
-        probabilities, scored_by = await service.batcher.score(
-            [c.values for c in checks],
-            record_ids=[c.record_id for c in checks],
-            request_id=request_id,
-            received_at=received_at,
-        )
-    except ScoreError as exc:
-        items = exc.args[0]
+    groups = _groups(service, checks)
+    scored = await asyncio.gather(
+        *(
+            batcher.score(
+                [checks[i].values for i in items],
+                record_ids=[checks[i].record_id for i in items],
+                request_id=request_id,
+                received_at=received_at,
+                items=items if arm is not None else None,
+            )
+            for arm, batcher, items in groups
+        ),
+        return_exceptions=True,
+    )
+    failed = [r for r in scored if isinstance(r, BaseException)]
+    broken = sorted(
+        items[j]
+        for (_, _, items), r in zip(groups, scored, strict=True)
+        if isinstance(r, ScoreError)
+        for j in r.args[0]
+    )
+    if broken:
         raise ServiceError(
             422,
             "invalid request",
@@ -126,33 +139,54 @@ async def predict(request: Request) -> JSONResponse:
                     "value": None,
                     "message": "the model's score for these values is not a finite probability",
                 }
-                for i in items
+                for i in broken
             ],
-        ) from None
-    except (sqlite3.Error, OSError) as exc:
-        log.error("prediction %s not logged: %s", request_id, exc)
+        )
+    if failed:
+        if not isinstance(failed[0], sqlite3.Error | OSError):
+            raise failed[0]
+        log.error("prediction %s not logged: %s", request_id, failed[0])
         service.metrics.log_failures.inc(len(checks))
         raise ServiceError(503, "prediction not logged", LOG_DOWN) from None
-    threshold = scored_by.threshold  # the model that scored them (a reload may have swapped)
-    out = []
-    for check, p in zip(checks, probabilities.tolist(), strict=True):
-        decision = p >= threshold
-        out.append(
-            {
+    out: list[dict] = [{} for _ in checks]
+    models = []
+    for (arm, _, items), (probabilities, scored_by) in zip(groups, scored, strict=True):
+        models.append(scored_by)
+        threshold = scored_by.threshold  # the model that scored them (a reload may have swapped)
+        for i, p in zip(items, probabilities.tolist(), strict=True):
+            decision = p >= threshold
+            out[i] = {
                 "probability": p,
                 "decision": decision,
                 "confidence": p if decision else 1 - p,
-                contract.words.id_field: check.record_id,
-                "warnings": check.warnings,
+                contract.words.id_field: checks[i].record_id,
+                "warnings": checks[i].warnings,
+                "model_version": scored_by.version,
+                "arm": arm,
             }
-        )
-    service.metrics.predicted([o["decision"] for o in out])
+        service.metrics.predicted([out[i]["decision"] for i in items], arm)
+    one = models[0] if len({m.version for m in models}) == 1 else None
     # built from plain floats, bools and strings: sent as it is, not re-validated
     return JSONResponse(
         {
-            "model_version": scored_by.version,
-            "threshold": threshold,
+            # one model scored the request (always, outside an A/B test): its version and
+            # threshold; when A/B arms split it, each prediction names its own
+            "model_version": one.version if one else None,
+            "threshold": one.threshold if one else None,
             "request_id": request_id,
             "predictions": out,
         }
     )
+
+
+def _groups(service, checks) -> list[tuple[str | None, object, list[int]]]:
+    """(arm, batcher, the records' positions) for each arm the request's records meet: every
+    record to the one model outside an A/B test; by the sticky assignment of its id inside one
+    (no id: control). A request split between arms is logged arm by arm."""
+    if service.experiment is None:
+        return [(None, service.batcher, list(range(len(checks))))]
+    by_arm: dict[str, list[int]] = {}
+    for i, check in enumerate(checks):
+        by_arm.setdefault(service.experiment.arm_of(check.record_id).name, []).append(i)
+    arms = service.experiment.arms
+    return [(name, arms[name].batcher, items) for name, items in by_arm.items()]

@@ -57,6 +57,7 @@ async def describe(
             "stage": service.settings.registry_stage,
             "last_reload": service.last_reload,
         },
+        "experiment": service.experiment.describe() if service.experiment else None,
         "model_sha256": meta["model_sha256"],
         "train_data_md5": meta["train_data_md5"],
         "candidate": meta["candidate"],

@@ -1,0 +1,132 @@
+"""An A/B experiment in the service: each customer id meets the same arm on every request and
+after a restart, the arms take their shares, each prediction and log row names its arm and
+model, a request without an id goes to control, a list split between arms keeps its order, and
+the arms' models are fixed while the experiment runs."""
+
+from __future__ import annotations
+
+import collections
+import json
+import shutil
+import sqlite3
+
+import joblib
+import pytest
+
+from churnops.abtest import stats
+from churnops.files import file_digest
+from churnops.serving import experiment
+from tests.test_api import _client, started  # noqa: F401  (the fixture)
+
+TOKEN = "a-long-enough-admin-token"
+
+
+def _challenger(model_files, tmp_path):
+    """The control's pipeline refitted with another C: another model on the same contract."""
+    folder = tmp_path / "challenger"
+    shutil.copytree(model_files[0], folder)
+    pipeline = joblib.load(folder / "model.joblib")
+    pipeline.set_params(model__C=0.01)
+    joblib.dump(pipeline, folder / "model.joblib")
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["model_sha256"] = file_digest(folder / "model.joblib")
+    (folder / "meta.json").write_text(json.dumps(meta))
+    shutil.rmtree(folder / "compiled")
+    (folder / "compiled").mkdir()
+    (folder / "compiled" / "manifest.json").write_text(json.dumps({"compiled": False}))
+    return folder
+
+
+def _arm(name, share, folder, version):
+    return {
+        "name": name,
+        "share": share,
+        "registry_version": version,
+        "model": str(folder / "model.joblib"),
+        "meta": str(folder / "meta.json"),
+        "schema": str(folder / "schema.json"),
+        "compiled": str(folder / "compiled"),
+    }
+
+
+@pytest.fixture
+def ab(model_files, tmp_path):
+    control, record = model_files
+    path = tmp_path / "experiment.json"
+    arms = [
+        _arm("control", 0.5, control, "v1.0.0"),
+        _arm("challenger", 0.5, _challenger(model_files, tmp_path), "v1.1.0"),
+    ]
+    experiment.write(path, "retention-2026-12", "salt-1", arms)
+    settings = {"experiment_path": path, "log_path": tmp_path / "log.sqlite", "admin_token": TOKEN}
+    return control, record, settings
+
+
+def test_each_customer_meets_one_arm_on_every_request_and_after_a_restart(started, ab):  # noqa: F811
+    control, record, settings = ab
+    ids = [f"{i:04d}-XYZ" for i in range(400)]
+    first = started(_client(control, **settings))
+    seen = {}
+    for customer in ids:
+        (p,) = first.post("/predict", json={**record, "customerID": customer}).json()["predictions"]
+        seen[customer] = (p["arm"], p["model_version"])
+    arms = first.get("/model").json()["experiment"]["arms"]
+    version_of = {a["name"]: a["model_version"] for a in arms}
+    assert all(version_of[arm] == version for arm, version in seen.values())
+    counts = collections.Counter(arm for arm, _ in seen.values())
+    assert stats.srm([counts["control"], counts["challenger"]], [0.5, 0.5])[1] > stats.SRM_ALPHA
+
+    again = started(_client(control, **settings))  # a restarted service
+    for customer in ids[:50]:
+        (p,) = again.post("/predict", json={**record, "customerID": customer}).json()["predictions"]
+        assert (p["arm"], p["model_version"]) == seen[customer]
+    with sqlite3.connect(settings["log_path"]) as db:
+        logged = db.execute(
+            "SELECT record_id, arm, model_version, experiment FROM predictions"
+        ).fetchall()
+    assert len(logged) == 450
+    assert all((arm, version) == seen[rid] for rid, arm, version, _ in logged)
+    assert {name for *_, name in logged} == {"retention-2026-12"}
+
+
+def test_no_id_goes_to_control_and_a_split_list_keeps_its_order(started, ab):  # noqa: F811
+    control, record, settings = ab
+    client = started(_client(control, **settings))
+    anonymous = {k: v for k, v in record.items() if k != "customerID"}
+    (p,) = client.post("/predict", json=anonymous).json()["predictions"]
+    assert p["arm"] == "control"
+    batch = [{**record, "customerID": f"c{i}"} for i in range(30)]
+    answer = client.post("/predict", json=batch).json()
+    assert [p["customerID"] for p in answer["predictions"]] == [f"c{i}" for i in range(30)]
+    assert {p["arm"] for p in answer["predictions"]} == {"control", "challenger"}
+    assert answer["model_version"] is None  # two models scored it: each prediction names its own
+    with sqlite3.connect(settings["log_path"]) as db:
+        rows = db.execute(
+            "SELECT item, record_id FROM predictions WHERE request_id = ? ORDER BY item",
+            (answer["request_id"],),
+        ).fetchall()
+    assert rows == [(i, f"c{i}") for i in range(30)]
+
+
+def test_the_arms_are_fixed_while_the_experiment_runs(started, ab):  # noqa: F811
+    control, _, settings = ab
+    client = started(_client(control, **settings))
+    answer = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 409
+    assert "restart the service" in answer.json()["detail"]["reason"]
+
+
+def test_arms_that_take_other_features_leave_the_service_not_ready(started, ab, tmp_path):  # noqa: F811
+    control, _, settings = ab
+    spec = json.loads(settings["experiment_path"].read_text())
+    other = tmp_path / "other"
+    shutil.copytree(spec["arms"][1]["model"].rsplit("/", 1)[0], other)
+    schema = json.loads((other / "schema.json").read_text())
+    schema["features"].pop("tenure")
+    (other / "schema.json").write_text(json.dumps(schema))
+    spec["arms"][1] = _arm("challenger", 0.5, other, "v2.0.0")
+    experiment.write(settings["experiment_path"], spec["name"], spec["salt"], spec["arms"])
+    client = started(_client(control, **settings))
+    answer = client.get("/ready")
+    assert answer.status_code == 503
+    assert "take other features" in answer.json()["detail"]
