@@ -152,6 +152,15 @@ def sequential_inflation(alpha: float, power: float) -> float:
     return ((boundary_constant(alpha) + _z(power)) / (_z(1 - alpha / 2) + _z(power))) ** 2
 
 
+def planned_units(
+    baseline: float, mde: float, *, alpha: float, power: float, sequential: bool = True
+) -> int:
+    """Units per arm to plan: `sample_size`, times `sequential_inflation` when the result may be
+    looked at before the end."""
+    fixed = sample_size(baseline, mde, alpha=alpha, power=power)
+    return math.ceil(fixed * sequential_inflation(alpha, power)) if sequential else fixed
+
+
 @dataclass(frozen=True)
 class Look:
     """One interim or final look under the sequential boundary."""

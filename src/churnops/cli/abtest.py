@@ -1,5 +1,5 @@
 """`churnops abtest plan`: how many units per arm an A/B test of two models needs, and for how
-long, before it starts."""
+long, before it starts; `churnops abtest analyze`: the verdict on what the service logged."""
 
 from __future__ import annotations
 
@@ -47,6 +47,23 @@ def add(commands: Any) -> None:
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.add_argument("--params", type=Path, default=Path("params.yaml"))
     plan.set_defaults(run=run)
+    analyze = sub.add_parser(
+        "analyze", help="the experiment's verdict from the prediction log and its outcomes"
+    )
+    analyze.add_argument("--log", type=Path, help="the prediction log (default: the service's)")
+    analyze.add_argument("--params", type=Path, default=Path("params.yaml"))
+    analyze.add_argument(
+        "--baseline",
+        type=float,
+        help="the outcome rate the plan assumed (default: params problem.current_rate)",
+    )
+    analyze.add_argument("--out-dir", type=Path, default=Path("reports/abtest"))
+    analyze.add_argument(
+        "--promote",
+        action="store_true",
+        help="on go, promote the challenger's registry version to prod (the roll-out to 100%%)",
+    )
+    analyze.set_defaults(run=run_analyze)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,10 +110,8 @@ def plan(args: argparse.Namespace) -> dict[str, Any]:
     if args.daily is not None and args.daily <= 0:
         raise ValueError(f"--daily must be positive, got {args.daily!r}")
     fixed = stats.sample_size(baseline, args.mde, alpha=args.alpha, power=args.power)
-    per_arm = (
-        fixed
-        if args.fixed
-        else math.ceil(fixed * stats.sequential_inflation(args.alpha, args.power))
+    per_arm = stats.planned_units(
+        baseline, args.mde, alpha=args.alpha, power=args.power, sequential=not args.fixed
     )
     total = math.ceil(per_arm / min(shares))  # the smallest arm sets the pace
     return {
@@ -122,3 +137,68 @@ def _baseline_from_params(path: Path) -> float:
     if rate is None:
         raise ValueError(f"give --baseline: {path} has no problem.current_rate")
     return float(rate)
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    from churnops.abtest import analysis, report, stats
+    from churnops.config import load_params
+    from churnops.files import staged_outputs
+    from churnops.params import ParamsError
+    from churnops.serving import log_export, prediction_log
+    from churnops.serving.settings import settings_from_env
+
+    try:
+        params = load_params(args.params)
+        config = params["abtest"]
+        if not config["name"]:
+            raise ValueError(f"{args.params}: abtest.name is null: which experiment?")
+        log_path = args.log or settings_from_env(args.params).log_path
+        baseline = (
+            args.baseline if args.baseline is not None else _baseline_from_params(args.params)
+        )
+        planned = stats.planned_units(
+            baseline, config["mde"], alpha=config["alpha"], power=config["power"]
+        )
+        since = prediction_log.parse_since(config["start"]) if config["start"] else None
+        with log_export.LogReader(log_path) as reader:
+            rows = reader.experiment_rows(config["name"], since=since)
+        result = analysis.analyze(
+            rows,
+            arms=[a["name"] for a in config["arms"]],
+            shares=[a["share"] for a in config["arms"]],
+            planned=planned,
+            alpha=config["alpha"],
+            better=config["better"],
+            guardrails=config["guardrails"],
+        )
+    except (ParamsError, ValueError, OSError) as exc:
+        print(f"churnops abtest analyze: error: {exc}", file=sys.stderr)
+        return 2
+    result = {"experiment": config["name"], "better": config["better"], **result}
+    out = args.out_dir / config["name"]
+    with staged_outputs() as staged:
+        staged.write_json(out.with_suffix(".json"), result)
+        staged.write_text(out.with_suffix(".html"), report.html(result))
+    print(f"churnops abtest analyze: {result['verdict'].upper()} - {result['reason']}")
+    print(f"  {out.with_suffix('.html')}")
+    if result["verdict"] == "go" and args.promote:
+        return _promote(config)
+    return 0
+
+
+def _promote(config: dict) -> int:
+    """The roll-out: the challenger's registry version to prod."""
+    from churnops.registry import versions
+
+    arm = config["arms"][1]
+    repo = Path(".")
+    try:
+        version = arm.get("version") or versions.in_stage(repo, arm["stage"])
+        if version is None:
+            raise versions.RegistryError(f"no version is in stage {arm['stage']!r}")
+        versions.promote(repo, version, "prod", message=f"A/B test {config['name']}: go")
+    except versions.RegistryError as exc:
+        print(f"churnops abtest analyze: promotion failed: {exc}", file=sys.stderr)
+        return 2
+    print(f"churnops abtest analyze: prod is now {version} (A/B test {config['name']})")
+    return 0

@@ -235,6 +235,11 @@ class AbtestArm(_Section):
         return self
 
 
+class AbtestGuardrails(_Section):
+    max_offer_rate_increase: float = Field(ge=0, le=1)
+    max_latency_ratio: float = Field(ge=1)
+
+
 class Abtest(_Section):
     name: str | None
     salt: str | None
@@ -244,6 +249,7 @@ class Abtest(_Section):
     mde: float
     alpha: float = Fraction
     power: float = Fraction
+    guardrails: AbtestGuardrails
 
     @model_validator(mode="after")
     def _arms(self) -> Abtest:

@@ -123,6 +123,30 @@ class LogReader:
             chunk = chunk.rename(columns={f"f{i}": n for i, n in enumerate(features)})
             yield _shaped(chunk, schema, positive_label, negative_label)
 
+    def experiment_rows(self, experiment: str, *, since: str | None = None) -> pd.DataFrame:
+        """The predictions an A/B experiment served (at or after `since`), in commit order:
+        record_id, arm, model_version, decision, latency_ms, logged_at and the latest outcome
+        (1 positive, 0 negative, null unknown). A log written before A/B columns existed has
+        none."""
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(predictions)")}
+        if "arm" not in columns:
+            return pd.DataFrame(
+                columns=[
+                    "record_id",
+                    "arm",
+                    "model_version",
+                    "decision",
+                    "latency_ms",
+                    "logged_at",
+                    "outcome",
+                ]
+            )
+        query = (
+            "SELECT p.record_id, p.arm, p.model_version, p.decision, p.latency_ms, p.logged_at, "
+            f"{_OUTCOME} FROM predictions p {_SINCE} AND p.experiment = ? ORDER BY p.rowid"
+        )
+        return pd.read_sql_query(query, self._db, params=(since, since, experiment))
+
 
 def _paths(features: Sequence[str]) -> list[str]:
     return ['$."' + name.replace('"', '\\"') + '"' for name in features]
