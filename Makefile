@@ -8,7 +8,7 @@ export DVC_NO_ANALYTICS := 1
 # Stage commands in dvc.yaml call `python`: make it the virtual environment's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro remote push pull test test-slow lint serve bench-pipeline bench-drift bench-serve bench-batch clean
+.PHONY: setup repro remote push pull test test-slow lint serve bench-pipeline bench-drift bench-serve bench-batch bench-abtest clean
 
 setup: $(STAMP)
 
@@ -74,6 +74,9 @@ bench-serve: setup
 
 bench-batch: setup
 	$(BIN)/python bench/batch.py
+
+bench-abtest: setup
+	$(BIN)/python bench/abtest.py
 
 clean:
 	rm -rf .tmp .pytest_cache .ruff_cache

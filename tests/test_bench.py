@@ -15,6 +15,7 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 
 QUICK = {
+    "abtest": ["--runs", "20", "--srm-units", "2000"],
     "drift": ["--resamples", "2", "--sizes", "2000"],
     "batch": ["--rows", "20000"],
     "serve": ["--seconds", "0.5", "--rounds", "1"],
