@@ -6,13 +6,15 @@ calibration run a team does before trusting the split."""
 from __future__ import annotations
 
 import collections
+import json
+import sys
 
 import httpx
 import pytest
 import yaml
 
 from churnops.registry import versions
-from tests.pipeline_repo import commit
+from tests.pipeline_repo import commit, run
 from tests.servers import serve, server_log, wait_ready
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +46,18 @@ def test_an_a_a_experiment_served_from_the_registry(telco_repo, tmp_path, telco)
         arms = collections.Counter(p["arm"] for p in answer.json()["predictions"])
         assert set(arms) == {"control", "same"}
         assert answer.json()["model_version"] == model["model_version"]  # one model, both arms
+        outcomes = telco.head(200)[["customerID", "Churn"]].to_dict("records")
+        for outcome in outcomes:  # what the business observed, back through the service
+            assert httpx.post(f"{url}/feedback", json=outcome, timeout=10).status_code == 200
     finally:
         server.terminate()
         server.wait(timeout=30)
     assert (repo / ".churnops/abtest/a-a-check.json").is_file()
+    analyzed = run(
+        repo, sys.executable, "-m", "churnops.cli", "abtest", "analyze",
+        "--log", str(tmp_path / "ab.sqlite"), "--baseline", "0.265",
+    )  # fmt: skip
+    assert "churnops abtest analyze: KEEP RUNNING" in analyzed.stdout, analyzed.stdout
+    report = json.loads((repo / "reports/abtest/a-a-check.json").read_text())
+    assert sum(arm["n"] for arm in report["arms"].values()) == 200
+    assert report["srm"]["p_value"] > 0.001
