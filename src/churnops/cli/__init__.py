@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from churnops.cli import abtest, gate, init, log, predict, registry, retrain, serve, summary
+from churnops.cli import (
+    abtest,
+    dashboard,
+    gate,
+    init,
+    log,
+    predict,
+    registry,
+    retrain,
+    serve,
+    summary,
+)
 from churnops.cli.summary import HEADLINE, pipeline_files
 
 __all__ = ["HEADLINE", "build_parser", "main", "pipeline_files"]
@@ -17,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A reproducible machine-learning lifecycle for a binary outcome, on DVC.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in (init, summary, serve, predict, log, registry, gate, retrain, abtest):
+    for command in (init, summary, serve, predict, log, registry, gate, retrain, abtest, dashboard):
         command.add(commands)
     return parser
 

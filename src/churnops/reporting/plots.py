@@ -232,3 +232,58 @@ def heatmap_png(matrix: pd.DataFrame, title: str, path: str | Path) -> None:
     ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.046)
     _save(fig, path)
+
+
+def lines_png(
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    title: str,
+    ylabel: str | None = None,
+    log_scale: bool = False,
+) -> None:
+    """One line per column over the frame's index (time windows)."""
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    for column in frame.columns:
+        ax.plot(frame.index, frame[column].to_numpy(dtype=float), marker=".", label=str(column))
+    if log_scale:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    fig.autofmt_xdate()
+    _save(fig, path)
+
+
+def matrix_png(matrix: pd.DataFrame, path: str | Path, *, title: str) -> None:
+    """A rows x columns heat map of non-negative values (effect sizes), values in the cells."""
+    values = matrix.to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(0.9 * matrix.shape[1] + 3.5, 0.32 * matrix.shape[0] + 1.5))
+    image = ax.imshow(
+        values, cmap="Reds", vmin=0, vmax=max(0.2, float(np.nanmax(values))), aspect="auto"
+    )
+    if matrix.shape[1] <= 14:
+        for (i, j), value in np.ndenumerate(values):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7)
+    labels = [
+        c.strftime("%m-%d %H:%M") if hasattr(c, "strftime") else str(c) for c in matrix.columns
+    ]
+    ax.set_xticks(range(matrix.shape[1]), labels, rotation=45, ha="right", fontsize=7)
+    ax.set_yticks(range(matrix.shape[0]), matrix.index, fontsize=7)
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.03)
+    _save(fig, path)
+
+
+def bars_by_png(table: pd.DataFrame, by: str, path: str | Path, *, title: str) -> None:
+    """Accuracy per group (hour of day, weekday) as bars, each labelled with its row count."""
+    fig, ax = plt.subplots(figsize=(8, 3))
+    keys = [str(k) for k in table[by]]
+    ax.bar(keys, table["accuracy"], color="#4c78a8")
+    for x, (value, n) in enumerate(zip(table["accuracy"], table["labelled"], strict=True)):
+        ax.text(x, value, f"{n}", ha="center", va="bottom", fontsize=7)
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.tick_params(axis="x", labelsize=7, rotation=45)
+    _save(fig, path)
