@@ -19,6 +19,24 @@ def _copy(model_files, tmp_path):
     return folder
 
 
+def another_model(folder):
+    """Put another model in `folder` on the same contract: the same pipeline refitted with
+    another C, its metadata updated, no compiled model (the old one belongs to the old model);
+    returns the new metadata."""
+    from churnops.files import file_digest
+
+    pipeline = joblib.load(folder / "model.joblib")
+    pipeline.set_params(model__C=0.01)
+    joblib.dump(pipeline, folder / "model.joblib")
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["model_sha256"] = file_digest(folder / "model.joblib")
+    (folder / "meta.json").write_text(json.dumps(meta))
+    shutil.rmtree(folder / "compiled")
+    (folder / "compiled").mkdir()
+    (folder / "compiled" / "manifest.json").write_text(json.dumps({"compiled": False}))
+    return meta
+
+
 def test_admin_routes_are_disabled_without_a_token(started, model_files, tmp_path):  # noqa: F811
     client = started(_client(_copy(model_files, tmp_path)))
     answer = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -34,18 +52,7 @@ def test_a_reload_needs_the_token_and_swaps_the_verified_model(started, model_fi
     assert client.post("/admin/reload", headers={"Authorization": "Bearer nope"}).status_code == 403
     before = client.post("/predict", json=record).json()["model_version"]
 
-    # a new model in place (the same pipeline refitted with another C), its metadata updated
-    pipeline = joblib.load(folder / "model.joblib")
-    pipeline.set_params(model__C=0.01)
-    joblib.dump(pipeline, folder / "model.joblib")
-    from churnops.files import file_digest
-
-    meta = json.loads((folder / "meta.json").read_text())
-    meta["model_sha256"] = file_digest(folder / "model.joblib")
-    (folder / "meta.json").write_text(json.dumps(meta))
-    shutil.rmtree(folder / "compiled")  # the old compiled model belongs to the old one
-    (folder / "compiled").mkdir()
-    (folder / "compiled" / "manifest.json").write_text(json.dumps({"compiled": False}))
+    meta = another_model(folder)
 
     ok = client.post("/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
     assert ok.status_code == 200, ok.json()

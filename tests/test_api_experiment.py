@@ -10,30 +10,21 @@ import json
 import shutil
 import sqlite3
 
-import joblib
 import pytest
 
 from churnops.abtest import stats
-from churnops.files import file_digest
 from churnops.serving import experiment
 from tests.test_api import _client, started  # noqa: F401  (the fixture)
+from tests.test_api_admin import another_model
 
 TOKEN = "a-long-enough-admin-token"
 
 
 def _challenger(model_files, tmp_path):
-    """The control's pipeline refitted with another C: another model on the same contract."""
+    """Another model on the control's contract (its pipeline refitted with another C)."""
     folder = tmp_path / "challenger"
     shutil.copytree(model_files[0], folder)
-    pipeline = joblib.load(folder / "model.joblib")
-    pipeline.set_params(model__C=0.01)
-    joblib.dump(pipeline, folder / "model.joblib")
-    meta = json.loads((folder / "meta.json").read_text())
-    meta["model_sha256"] = file_digest(folder / "model.joblib")
-    (folder / "meta.json").write_text(json.dumps(meta))
-    shutil.rmtree(folder / "compiled")
-    (folder / "compiled").mkdir()
-    (folder / "compiled" / "manifest.json").write_text(json.dumps({"compiled": False}))
+    another_model(folder)
     return folder
 
 

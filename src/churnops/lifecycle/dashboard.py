@@ -155,27 +155,17 @@ def render(
     figures.mkdir(parents=True, exist_ok=True)
     body = [pages.section("Over time", *_time_figures(tables, figures), anchor="over-time")]
     segments = tables["segments"].head(15)
-    body.append(
-        pages.section(
-            "Error rate by segment",
-            pages.table(segments)
-            if len(segments)
-            else pages.paragraph("No labelled rows yet.", "note"),
-            anchor="segments",
-        )
-    )
-    body.append(
-        pages.section(
-            "Alerts delivered",
-            pages.table(deliveries)
-            if len(deliveries)
-            else pages.paragraph("No alert delivered.", "note"),
-            anchor="alerts",
-        )
-    )
+    body.append(_table_section("Error rate by segment", segments, "No labelled rows yet."))
+    body.append(_table_section("Alerts delivered", deliveries, "No alert delivered."))
     page = out_dir / "index.html"
     page.write_text(pages.page(title, "\n".join(body)), encoding="utf-8")
     return page
+
+
+def _table_section(heading: str, frame: pd.DataFrame, empty: str) -> str:
+    anchor = heading.lower().replace(" ", "-")
+    content = pages.table(frame) if len(frame) else pages.paragraph(empty, "note")
+    return pages.section(heading, content, anchor=anchor)
 
 
 _LINES = (
