@@ -109,19 +109,23 @@ async def predict(request: Request) -> JSONResponse:
     request_id = uuid.uuid4().hex
     received_at = getattr(request.state, "received_at", None) or time.perf_counter()
     groups = _groups(service, checks)
-    scored = await asyncio.gather(
-        *(
-            batcher.score(
-                [checks[i].values for i in items],
-                record_ids=[checks[i].record_id for i in items],
-                request_id=request_id,
-                received_at=received_at,
-                items=items if arm is not None else None,
-            )
-            for arm, batcher, items in groups
-        ),
-        return_exceptions=True,
-    )
+    calls = [
+        batcher.score(
+            [checks[i].values for i in items],
+            record_ids=[checks[i].record_id for i in items],
+            request_id=request_id,
+            received_at=received_at,
+            items=items if arm is not None else None,
+        )
+        for arm, batcher, items in groups
+    ]
+    if len(calls) == 1:  # one model: awaited on the spot, no task per request on the hot path
+        try:
+            scored = [await calls[0]]
+        except Exception as exc:
+            scored = [exc]
+    else:
+        scored = await asyncio.gather(*calls, return_exceptions=True)
     failed = [r for r in scored if isinstance(r, BaseException)]
     broken = sorted(
         items[j]
