@@ -7,9 +7,11 @@ each a real `uvicorn` process with one worker:
   (b) naive:    `churnops serve --engine sklearn` — a one-row DataFrame through
                 `Pipeline.predict_proba`, prediction log on;
   (c) no-op:    the same app with a `/noop` route that parses and validates the same request
-                body and returns a constant: the ceiling for this stack.
+                body and returns a constant: the ceiling for this stack;
+  (d) A/B:      (a) inside an A/B experiment of two arms (both the workspace's bundle, an A/A
+                test): the cost of the traffic split, each customer id hashed to its arm.
 
-All three run at once (an idle server costs nothing) and are measured in alternating rounds, so a
+All four run at once (an idle server costs nothing) and are measured in alternating rounds, so a
 slow spell of the machine hits all of them. For each: latency p50/p99 at concurrency 1 (sequential
 requests on one keep-alive connection) and requests/s at concurrency 1 and 16 (16 connections),
 measured by a small asyncio HTTP/1.1 client in this process. The client shares the 2 cores with
@@ -69,17 +71,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _experiment(folder: Path) -> Path:
+    """An A/A experiment file: two arms, both the workspace's serving bundle."""
+    from churnops.registry import bundle
+    from churnops.serving import experiment
+
+    paths = {k: str(v) for k, v in bundle.paths(ROOT / "models/serving").items()}
+    arms = [{"name": n, "share": 0.5, "registry_version": None, **paths} for n in ("a", "b")]
+    path = folder / "experiment.json"
+    experiment.write(path, "bench-split", "bench", arms)
+    return path
+
+
 def _start(kind: str, port: int, log_dir: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "CHURNOPS_LOG": str(log_dir / f"{kind}.sqlite"),
         "PYTHONPATH": os.pathsep.join([str(BENCH), os.environ.get("PYTHONPATH", "")]),
     }
+    if kind == "A/B":
+        env["CHURNOPS_EXPERIMENT"] = str(_experiment(log_dir))
     host = ["--host", "127.0.0.1", "--port", str(port)]
     if kind == "no-op":
         command = [sys.executable, "-m", "uvicorn", "serve:noop_app", "--factory", *host]
     else:
-        engine = {"compiled": "onnx", "naive": "sklearn"}[kind]
+        engine = {"compiled": "onnx", "naive": "sklearn", "A/B": "onnx"}[kind]
         command = [sys.executable, "-m", "churnops.cli", "serve", "--engine", engine, *host]
     server = subprocess.Popen(
         command,
@@ -172,7 +188,12 @@ def main() -> None:
     customer.update({c: (None if pd.isna(row[c]) else row[c]) for c in features})
     body = json.dumps(customer, default=float).encode()
 
-    kinds = (("compiled", "/predict"), ("naive", "/predict"), ("no-op", "/noop"))
+    kinds = (
+        ("compiled", "/predict"),
+        ("naive", "/predict"),
+        ("no-op", "/noop"),
+        ("A/B", "/predict"),
+    )
     rounds: dict[str, list[dict[str, float]]] = {kind: [] for kind, _ in kinds}
     with tempfile.TemporaryDirectory(prefix="churnops-bench-serve-") as logs:
         ports = {kind: _free_port() for kind, _ in kinds}
@@ -180,7 +201,7 @@ def main() -> None:
         try:
             for kind, path in kinds:  # warm-up
                 _measure(ports[kind], _request(path, body), 1.0)
-            # rounds alternate the servers, so a slow spell of the machine hits all three
+            # rounds alternate the servers, so a slow spell of the machine hits all of them
             for i in range(args.rounds):
                 for kind, path in kinds:
                     print(f"round {i + 1}/{args.rounds}: {kind} {path}", file=sys.stderr)
@@ -210,7 +231,7 @@ def main() -> None:
         print(
             f"{kind:<10}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['rps_1']:>12.0f}{r['rps_16']:>12.0f}"
         )
-    fast, naive, ceiling = results["compiled"], results["naive"], results["no-op"]
+    fast, naive, ceiling, split = (results[k] for k in ("compiled", "naive", "no-op", "A/B"))
     print(
         f"\ncompiled vs naive: p99 {naive['p99_ms'] / fast['p99_ms']:.1f}x lower, "
         f"p50 {naive['p50_ms'] / fast['p50_ms']:.1f}x lower, "
@@ -219,6 +240,12 @@ def main() -> None:
     print(
         f"compiled vs no-op ceiling: throughput c=1 {fast['rps_1'] / ceiling['rps_1']:.2f}x, "
         f"c=16 {fast['rps_16'] / ceiling['rps_16']:.2f}x"
+    )
+    print(
+        f"A/B split vs compiled: p99 {split['p99_ms'] / fast['p99_ms']:.3f}x "
+        f"({(split['p99_ms'] / fast['p99_ms'] - 1) * 100:+.1f}%), "
+        f"p50 {split['p50_ms'] / fast['p50_ms']:.3f}x, throughput c=16 "
+        f"{split['rps_16'] / fast['rps_16']:.2f}x"
     )
 
 
