@@ -121,3 +121,29 @@ def test_arms_that_take_other_features_leave_the_service_not_ready(started, ab, 
     answer = client.get("/ready")
     assert answer.status_code == 503
     assert "take other features" in answer.json()["detail"]
+
+
+def test_a_split_request_is_logged_whole_or_not_at_all(ab, tmp_path):
+    from churnops.serving.microbatch import Pending, ScoreError
+    from churnops.serving.prediction_log import PredictionLog
+
+    _, record, settings = ab
+    log = PredictionLog(tmp_path / "split.sqlite")
+    running = experiment.load(settings["experiment_path"], log, engine="sklearn")
+    values = {k: v for k, v in record.items() if k != "customerID"}
+    broken = {**values, "tenure": 1e308, "MonthlyCharges": 1e308}  # past what the model takes
+
+    def split(records):
+        return [
+            ("control", Pending([records[0]], ["a"], "r1", 0.0, items=[0])),
+            ("challenger", Pending([records[1]], ["b"], "r1", 0.0, items=[1])),
+        ]
+
+    with pytest.raises(ScoreError) as raised:
+        experiment.score_split(running, log, split([values, broken]), 0.0)
+    assert raised.value.args[0] == [1]  # its position in the request
+    assert log.count() == 0  # the control's valid row was not logged either
+    scored = experiment.score_split(running, log, split([values, values]), 0.0)
+    assert [m.version for _, m in scored] == [a.model.version for a in running.arms.values()]
+    assert log.count() == 2
+    log.close()

@@ -10,14 +10,17 @@ registry version and bundle files.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from churnops.abtest.assignment import Splitter
 from churnops.serving import artifact
-from churnops.serving.microbatch import MicroBatcher
+from churnops.serving.microbatch import MicroBatcher, Pending, ScoreError
 from churnops.serving.prediction_log import PredictionLog
 
 FILES = ("model", "meta", "schema", "compiled")
@@ -67,6 +70,45 @@ class Experiment:
                 for a in self.arms.values()
             ],
         }
+
+
+def score_split(
+    experiment: Experiment,
+    log: PredictionLog,
+    groups: list[tuple[str, Pending]],
+    received_at: float,
+) -> list[tuple[np.ndarray, artifact.LoadedModel]]:
+    """A request whose customers meet several arms: each arm's model scores its records, then
+    every prediction is logged in one transaction, so the request is logged whole or not at all,
+    as a one-model request is (blocking: run it off the event loop).
+
+    Raises:
+        ScoreError: some scores are not finite, with their positions in the request (nothing
+            is logged).
+        what the log's commit raised.
+    """
+    scored, broken = [], []
+    for arm, request in groups:
+        model = experiment.arms[arm].batcher.model
+        try:
+            probabilities = model.probabilities(list(request.records))
+        except (ValueError, FloatingPointError, OverflowError):
+            broken += list(request.items or [])
+            continue
+        broken += [request.items[j] for j in np.flatnonzero(~np.isfinite(probabilities))]
+        scored.append((probabilities, model))
+    if broken:
+        raise ScoreError(sorted(broken))
+    latency_ms = (time.perf_counter() - received_at) * 1000
+    rows = [
+        row
+        for (arm, request), (probabilities, model) in zip(groups, scored, strict=True)
+        for row in experiment.arms[arm].batcher.rows(
+            request, probabilities, model, latency_ms=latency_ms
+        )
+    ]
+    log.record(rows)
+    return scored
 
 
 def write(path: Path, name: str, salt: str, arms: list[Mapping[str, Any]]) -> None:

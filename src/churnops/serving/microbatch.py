@@ -28,12 +28,14 @@ class ScoreError(ValueError):
 
 
 @dataclass
-class _Waiting:
+class Pending:
+    """One request's records waiting to be scored (or scored outside the batcher)."""
+
     records: Sequence[Mapping[str, Any]]
     record_ids: Sequence[str | None]
     request_id: str
     received_at: float
-    done: asyncio.Future = field(repr=False)
+    done: asyncio.Future | None = field(default=None, repr=False)
     items: Sequence[int] | None = None  # the records' positions in the request (default 0..n-1)
 
 
@@ -59,7 +61,7 @@ class MicroBatcher:
     ) -> None:
         self.model, self.log = model, log
         self.arm, self.experiment = arm, experiment
-        self._pending: list[_Waiting] = []
+        self._pending: list[Pending] = []
         # scikit-learn takes milliseconds per call: score off the event loop, one group at a
         # time, so /health and request parsing go on meanwhile; ONNX Runtime is faster than
         # the hand-off
@@ -107,9 +109,7 @@ class MicroBatcher:
             what scoring or the log's commit raised for this request.
         """
         loop = asyncio.get_running_loop()
-        waiting = _Waiting(
-            records, record_ids, request_id, received_at, loop.create_future(), items
-        )
+        waiting = Pending(records, record_ids, request_id, received_at, loop.create_future(), items)
         self._pending.append(waiting)
         if len(self._pending) == 1:
             loop.call_soon(self._flush)
@@ -124,7 +124,7 @@ class MicroBatcher:
             return
         self._running = asyncio.get_running_loop().create_task(self._offloaded(group))
 
-    async def _offloaded(self, group: list[_Waiting]) -> None:
+    async def _offloaded(self, group: list[Pending]) -> None:
         try:
             self._settle(await asyncio.to_thread(self._outcomes, group))
         finally:
@@ -133,7 +133,7 @@ class MicroBatcher:
                 self._flush()
 
     @staticmethod
-    def _settle(outcomes: list[tuple[_Waiting, Outcome]]) -> None:
+    def _settle(outcomes: list[tuple[Pending, Outcome]]) -> None:
         """Answer each waiting request (on the event loop's thread)."""
         for w, outcome in outcomes:
             if w.done.done():
@@ -143,7 +143,7 @@ class MicroBatcher:
             else:
                 w.done.set_result(outcome)
 
-    def _outcomes(self, group: list[_Waiting]) -> list[tuple[_Waiting, Outcome]]:
+    def _outcomes(self, group: list[Pending]) -> list[tuple[Pending, Outcome]]:
         """Each request's probabilities or error: the group at once, or, when that raises, each
         request alone (so the error reaches only the requests that cause it)."""
         try:
@@ -151,7 +151,7 @@ class MicroBatcher:
         except Exception as exc:
             if len(group) == 1:
                 return [(group[0], exc)]
-        outcomes: list[tuple[_Waiting, Outcome]] = []
+        outcomes: list[tuple[Pending, Outcome]] = []
         for w in group:
             try:
                 outcomes += self._serve([w])
@@ -159,7 +159,36 @@ class MicroBatcher:
                 outcomes.append((w, single))
         return outcomes
 
-    def _serve(self, group: list[_Waiting]) -> list[tuple[_Waiting, Outcome]]:
+    def rows(
+        self,
+        request: Pending,
+        probabilities: np.ndarray,
+        model: LoadedModel,
+        *,
+        latency_ms: float,
+    ) -> list[Prediction]:
+        """The log rows of one request's records scored by `model` (on this batcher's arm)."""
+        threshold, version, engine = model.threshold, model.version, model.engine
+        return [
+            Prediction(
+                request_id=request.request_id,
+                item=i if request.items is None else request.items[i],
+                record_id=record_id,
+                model_version=version,
+                engine=engine,
+                inputs=record,
+                probability=p,
+                decision=p >= threshold,
+                latency_ms=latency_ms,
+                arm=self.arm,
+                experiment=self.experiment,
+            )
+            for i, (record, record_id, p) in enumerate(
+                zip(request.records, request.record_ids, probabilities.tolist(), strict=True)
+            )
+        ]
+
+    def _serve(self, group: list[Pending]) -> list[tuple[Pending, Outcome]]:
         """Score the group in one call and log it in one commit; the answers hold only once
         the commit returned."""
         everyone = [r for w in group for r in w.records]
@@ -171,7 +200,6 @@ class MicroBatcher:
                 raise  # each request is retried alone
             raise ScoreError(list(range(len(everyone)))) from None
         scored_at = time.perf_counter()
-        threshold, version, engine = model.threshold, model.version, model.engine
         rows, outcomes, start = [], [], 0
         for w in group:
             mine = probabilities[start : start + len(w.records)]
@@ -179,25 +207,7 @@ class MicroBatcher:
             if not np.isfinite(mine).all():
                 outcomes.append((w, ScoreError(np.flatnonzero(~np.isfinite(mine)).tolist())))
                 continue
-            latency_ms = (scored_at - w.received_at) * 1000
-            rows += [
-                Prediction(
-                    request_id=w.request_id,
-                    item=i if w.items is None else w.items[i],
-                    record_id=record_id,
-                    model_version=version,
-                    engine=engine,
-                    inputs=record,
-                    probability=p,
-                    decision=p >= threshold,
-                    latency_ms=latency_ms,
-                    arm=self.arm,
-                    experiment=self.experiment,
-                )
-                for i, (record, record_id, p) in enumerate(
-                    zip(w.records, w.record_ids, mine.tolist(), strict=True)
-                )
-            ]
+            rows += self.rows(w, mine, model, latency_ms=(scored_at - w.received_at) * 1000)
             outcomes.append((w, (mine, model)))
         if rows:
             self.log.record(rows)

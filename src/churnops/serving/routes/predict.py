@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from churnops.data import contract_docs
 from churnops.data.contract import Contract
-from churnops.serving import schemas
+from churnops.serving import experiment, schemas
 from churnops.serving.errors import (
     BIG_BODY,
     LOG_DOWN,
@@ -20,7 +20,7 @@ from churnops.serving.errors import (
     parse_body,
     plain,
 )
-from churnops.serving.microbatch import ScoreError
+from churnops.serving.microbatch import Pending, ScoreError
 from churnops.serving.service import current, ready_model
 from churnops.serving.settings import Settings
 
@@ -109,31 +109,9 @@ async def predict(request: Request) -> JSONResponse:
     request_id = uuid.uuid4().hex
     received_at = getattr(request.state, "received_at", None) or time.perf_counter()
     groups = _groups(service, checks)
-    calls = [
-        batcher.score(
-            [checks[i].values for i in items],
-            record_ids=[checks[i].record_id for i in items],
-            request_id=request_id,
-            received_at=received_at,
-            items=items if arm is not None else None,
-        )
-        for arm, batcher, items in groups
-    ]
-    if len(calls) == 1:  # one model: awaited on the spot, no task per request on the hot path
-        try:
-            scored = [await calls[0]]
-        except Exception as exc:
-            scored = [exc]
-    else:
-        scored = await asyncio.gather(*calls, return_exceptions=True)
-    failed = [r for r in scored if isinstance(r, BaseException)]
-    broken = sorted(
-        items[j]
-        for (_, _, items), r in zip(groups, scored, strict=True)
-        if isinstance(r, ScoreError)
-        for j in r.args[0]
-    )
-    if broken:
+    try:
+        scored = await _score(service, groups, checks, request_id, received_at)
+    except ScoreError as exc:
         raise ServiceError(
             422,
             "invalid request",
@@ -143,13 +121,11 @@ async def predict(request: Request) -> JSONResponse:
                     "value": None,
                     "message": "the model's score for these values is not a finite probability",
                 }
-                for i in broken
+                for i in exc.args[0]
             ],
-        )
-    if failed:
-        if not isinstance(failed[0], sqlite3.Error | OSError):
-            raise failed[0]
-        log.error("prediction %s not logged: %s", request_id, failed[0])
+        ) from None
+    except (sqlite3.Error, OSError) as exc:
+        log.error("prediction %s not logged: %s", request_id, exc)
         service.metrics.log_failures.inc(len(checks))
         raise ServiceError(503, "prediction not logged", LOG_DOWN) from None
     out: list[dict] = [{} for _ in checks]
@@ -180,6 +156,38 @@ async def predict(request: Request) -> JSONResponse:
             "request_id": request_id,
             "predictions": out,
         }
+    )
+
+
+async def _score(service, groups, checks, request_id: str, received_at: float) -> list:
+    """(probabilities, model) per group, once logged. One model: its micro-batcher, awaited on
+    the spot. A request split between A/B arms: scored arm by arm and logged in one
+    transaction, off the event loop.
+
+    Raises:
+        ScoreError: non-finite scores, with their positions in the request; nothing is logged.
+    """
+    if len(groups) == 1:
+        arm, batcher, items = groups[0]
+        try:
+            return [
+                await batcher.score(
+                    [c.values for c in checks],
+                    record_ids=[c.record_id for c in checks],
+                    request_id=request_id,
+                    received_at=received_at,
+                    items=items if arm is not None else None,
+                )
+            ]
+        except ScoreError as exc:
+            raise ScoreError([items[j] for j in exc.args[0]]) from None
+    split = [
+        (arm, Pending([checks[i].values for i in items], [checks[i].record_id for i in items],
+                      request_id, received_at, items=items))
+        for arm, _, items in groups
+    ]  # fmt: skip
+    return await asyncio.to_thread(
+        experiment.score_split, service.experiment, service.log, split, received_at
     )
 
 
