@@ -12,7 +12,7 @@ from pathlib import Path
 
 from churnops.config import load_params
 from churnops.data.schema import DataError
-from churnops.files import file_digest, read_table, staged_outputs
+from churnops.files import check_digest, read_table, staged_outputs
 from churnops.registry import bundle, gate, versions
 from churnops.stage import run
 
@@ -29,13 +29,13 @@ def main() -> None:
     rules = params["gate"]
     holdout = None
     if rules["holdout"]:
-        path = Path(rules["holdout"]["path"])
-        found = file_digest(path) if path.is_file() else "no such file"
-        if found != rules["holdout"]["sha256"]:
-            raise DataError(
-                f"gate.holdout {path}: sha256 {found}, params say {rules['holdout']['sha256']} "
-                "(dvc pull or dvc checkout it, or set gate.holdout to null)"
-            )
+        path = rules["holdout"]["path"]
+        check_digest(
+            path,
+            rules["holdout"]["sha256"],
+            setting="gate.holdout.sha256",
+            fix="dvc pull or dvc checkout it, or set gate.holdout to null",
+        )
         holdout = read_table(path)
     try:
         report = gate.decide(

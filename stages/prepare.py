@@ -7,8 +7,8 @@ import logging
 
 from churnops.config import load_params
 from churnops.data import preparation, quality
-from churnops.files import CsvFormat, file_digest, read_table, staged_outputs
-from churnops.params import ParamsError, get
+from churnops.files import CsvFormat, check_digest, read_table, staged_outputs
+from churnops.params import get
 from churnops.stage import run
 
 log = logging.getLogger("prepare")
@@ -28,12 +28,12 @@ def main() -> None:
     params = load_params(args.params)
     expected_sha = get(params, "prepare.sha256", None)
     if expected_sha:
-        actual = file_digest(args.raw)
-        if actual != expected_sha:
-            raise ParamsError(
-                f"prepare.sha256 is {expected_sha} but {args.raw} has sha256 {actual}: "
-                "the raw file changed; update prepare.sha256 if that is intended"
-            )
+        check_digest(
+            args.raw,
+            expected_sha,
+            setting="prepare.sha256",
+            fix="the raw file changed; update prepare.sha256 if that is intended",
+        )
 
     raw = read_table(args.raw, as_text=True, csv=CsvFormat.from_params(params))
     log.info("read %s: %d rows x %d columns", args.raw, *raw.shape)

@@ -140,3 +140,18 @@ def test_refuse_overwrite_names_the_existing_file(tmp_path):
     refuse_overwrite(new, old, overwrite=True)
     with pytest.raises(ValueError, match=r"old\.parquet exists: pass --overwrite"):
         refuse_overwrite(new, old, overwrite=False)
+
+
+def test_check_digest_names_the_setting_both_digests_and_the_fix(tmp_path):
+    from churnops.files import InputFileError, check_digest, file_digest
+
+    path = tmp_path / "data.csv"
+    path.write_text("a\n1\n")
+    check_digest(path, file_digest(path), setting="prepare.sha256", fix="update it")
+    with pytest.raises(
+        InputFileError,
+        match=r"prepare\.sha256 is 0{64} but .*data\.csv has sha256 [0-9a-f]{64}: update it",
+    ):
+        check_digest(path, "0" * 64, setting="prepare.sha256", fix="update it")
+    with pytest.raises(InputFileError, match=r"has sha256 none \(no such file\)"):
+        check_digest(tmp_path / "gone.csv", "0" * 64, setting="gate.holdout.sha256", fix="pull it")

@@ -166,6 +166,17 @@ def dumps_json(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
+def check_digest(path: str | Path, expected: str, *, setting: str, fix: str) -> None:
+    """The file's sha256 must be `expected`, the value of params `setting`.
+
+    Raises:
+        InputFileError: naming the setting, both digests (or that the file is missing) and `fix`.
+    """
+    found = file_digest(path) if Path(path).is_file() else "none (no such file)"
+    if found != expected:
+        raise InputFileError(f"{setting} is {expected} but {path} has sha256 {found}: {fix}")
+
+
 def read_json(path: str | Path) -> Any:
     """Read a JSON file."""
     with open(path, encoding="utf-8") as handle:
