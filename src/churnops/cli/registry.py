@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,16 +40,13 @@ def add(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
 
     from gto.exceptions import GTOException
 
     from churnops.registry import versions
 
     repo, command = args.repo, args.registry_command
-    if getattr(args, "reload", None) and not os.environ.get("CHURNOPS_ADMIN_TOKEN"):
-        print(f"churnops registry {command}: error: --reload needs CHURNOPS_ADMIN_TOKEN (the "
-              "service's admin token); nothing was changed", file=sys.stderr)  # fmt: skip
+    if not reload_possible(getattr(args, "reload", None), f"registry {command}"):
         return 2
     try:
         if command == "register":
@@ -74,6 +72,16 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "reload", None):
         return reload_service(args.reload)
     return 0
+
+
+def reload_possible(url: str | None, command: str) -> bool:
+    """Whether a --reload asked for can be done: it needs the service's admin token. When it
+    cannot, says so before anything is changed."""
+    if url and not os.environ.get("CHURNOPS_ADMIN_TOKEN"):
+        print(f"churnops {command}: error: --reload needs CHURNOPS_ADMIN_TOKEN (the service's "
+              "admin token); nothing was changed", file=sys.stderr)  # fmt: skip
+        return False
+    return True
 
 
 def reload_service(url: str) -> int:

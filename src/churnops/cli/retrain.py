@@ -38,15 +38,11 @@ def add(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
-    from churnops.cli.registry import reload_service
+    from churnops.cli.registry import reload_possible, reload_service
     from churnops.lifecycle import retrain
     from churnops.params import ParamsError
 
-    if args.reload and not os.environ.get("CHURNOPS_ADMIN_TOKEN"):
-        print("churnops retrain: error: --reload needs CHURNOPS_ADMIN_TOKEN (the service's admin "
-              "token); nothing was changed", file=sys.stderr)  # fmt: skip
+    if not reload_possible(args.reload, "retrain"):
         return 2
     try:
         fill_from_settings(args, ("log",))
