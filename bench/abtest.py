@@ -137,7 +137,11 @@ def main() -> None:
     print(
         f"  planned {planned:,} customers per arm (alpha {alpha}, power {power}, sequential guard)"
     )
-    guard = {"max_offer_rate_increase": 1.0, "max_latency_ratio": 10.0}
+    guard = {
+        "max_offer_rate_increase": 1.0,
+        "max_latency_ratio": 10.0,
+        "max_error_rate_increase": 1.0,
+    }
     judge = {"arms": list(ARMS), "shares": [0.5, 0.5], "planned": planned, "alpha": alpha,
              "better": config["better"], "guardrails": guard}  # fmt: skip
     rng = np.random.default_rng(args.seed)

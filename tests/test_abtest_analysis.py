@@ -16,7 +16,11 @@ from churnops.cli import main
 from churnops.serving.prediction_log import Prediction, PredictionLog
 from tests.conftest import TEST_PARAMS
 
-GUARDRAILS = {"max_offer_rate_increase": 0.05, "max_latency_ratio": 1.5}
+GUARDRAILS = {
+    "max_offer_rate_increase": 0.05,
+    "max_latency_ratio": 1.5,
+    "max_error_rate_increase": 0.001,
+}
 
 
 def _arm(arm, customers, positives, *, offered=0.3, latency=1.0, prefix=None):
@@ -35,9 +39,10 @@ def _arm(arm, customers, positives, *, offered=0.3, latency=1.0, prefix=None):
     )
 
 
-def _analyze(rows, planned, better="lower", guardrails=GUARDRAILS):
+def _analyze(rows, planned, better="lower", guardrails=GUARDRAILS, failures=None):
     return analysis.analyze(
         rows,
+        failures=failures,
         arms=["control", "challenger"],
         shares=[0.5, 0.5],
         planned=planned,
@@ -73,6 +78,22 @@ def test_a_win_that_breaks_a_guardrail_is_no_go():
     report = _analyze(rows, planned=1000)
     assert report["verdict"] == "no-go"
     assert "offer_rate_increase" in report["reason"]
+
+
+def test_a_win_whose_model_fails_more_often_is_no_go():
+    rows = pd.concat([_arm("control", 1000, 300), _arm("challenger", 1000, 200)])
+    failures = pd.DataFrame({"arm": ["challenger"] * 3 + ["control"]})
+    report = _analyze(rows, planned=1000, failures=failures)
+    challenger = report["arms"]["challenger"]
+    assert (challenger["predictions"], challenger["errors"]) == (1000, 3)
+    assert challenger["error_rate"] == pytest.approx(3 / 1003, abs=1e-6)
+    (check,) = [g for g in report["guardrails"] if g["name"] == "error_rate_increase"]
+    assert check["value"] == pytest.approx(3 / 1003 - 1 / 1001, abs=1e-6)
+    assert check["passed"] is False
+    assert report["verdict"] == "no-go"
+    assert "error_rate_increase" in report["reason"]
+    one_more = _analyze(rows, planned=1000, failures=failures.iloc[2:])  # 1 each: it holds
+    assert one_more["verdict"] == "go", one_more["reason"]
 
 
 def test_a_sample_ratio_mismatch_makes_the_result_invalid_not_a_loss():

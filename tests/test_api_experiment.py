@@ -9,6 +9,7 @@ import collections
 import json
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +148,43 @@ def test_a_split_request_is_logged_whole_or_not_at_all(ab, tmp_path):
     assert [m.version for _, m in scored] == [a.model.version for a in running.arms.values()]
     assert log.count() == 2
     log.close()
+
+
+def test_a_record_its_model_cannot_score_is_counted_against_its_arm(started, ab):  # noqa: F811
+    import joblib
+    import numpy as np
+
+    from churnops.files import file_digest
+    from churnops.serving.log_export import LogReader
+
+    control, record, settings = ab
+    spec = json.loads(settings["experiment_path"].read_text())
+    broken = spec["arms"][1]  # the challenger's model scores NaN: a corrupted coefficient
+    pipeline = joblib.load(broken["model"])
+    pipeline[-1].coef_[0, 0] = np.nan
+    joblib.dump(pipeline, broken["model"])
+    meta_path = Path(broken["meta"])
+    meta = json.loads(meta_path.read_text())
+    meta["model_sha256"] = file_digest(broken["model"])
+    meta_path.write_text(json.dumps(meta))
+
+    client = started(_client(control, **settings))
+    status = {
+        f"c{i}": client.post("/predict", json={**record, "customerID": f"c{i}"}).status_code
+        for i in range(30)
+    }
+    refused = sorted(c for c, code in status.items() if code == 422)
+    assert 0 < len(refused) < 30
+    with LogReader(settings["log_path"]) as reader:
+        failures = reader.experiment_failures("retention-2026-12")
+        served = reader.experiment_rows("retention-2026-12")
+    assert sorted(failures["record_id"]) == refused
+    assert set(failures["arm"]) == {"challenger"}
+    assert set(served["arm"]) == {"control"}
+    assert set(failures["reason"]) == {"not a finite probability"}
+    assert set(failures["model_version"]) == {meta["model_sha256"][:12]}
+    line = (
+        'churnops_prediction_errors_total{arm="challenger",reason="not a finite probability"} '
+        f"{float(len(refused))}"
+    )
+    assert line in client.get("/metrics").text

@@ -217,3 +217,26 @@ def test_a_log_written_by_an_older_service_is_upgraded_in_place(tmp_path):
     assert log.read()["outcome"].tolist() == [0]
     log.close()
     assert PredictionLog(path).count() == 1  # opening it again finds nothing to upgrade
+
+
+def test_failures_are_kept_per_arm_and_read_back_by_experiment(tmp_path, log):
+    old = tmp_path / "old.sqlite"  # a log from before the failures table: none to read
+    with sqlite3.connect(old) as db:
+        db.execute("CREATE TABLE predictions (request_id TEXT, item INTEGER, logged_at TEXT)")
+        db.execute("CREATE TABLE outcomes (id INTEGER, request_id TEXT)")
+    with LogReader(old) as reader:
+        assert reader.experiment_failures("exp").empty
+    log.record_failures(
+        [
+            prediction_log.Failure("r1", 0, "c1", "v2", "not a finite probability", "b", "exp"),
+            prediction_log.Failure("r1", 1, "c2", "v1", "not a finite probability", "a", "exp"),
+            prediction_log.Failure("r2", 0, None, "v1", "RuntimeError"),  # no experiment
+        ]
+    )
+    with LogReader(log.path) as reader:
+        failures = reader.experiment_failures("exp")
+        assert reader.experiment_failures("exp", since="2999-01-01T00:00:00+00:00").empty
+    assert failures[["record_id", "arm", "model_version"]].values.tolist() == [
+        ["c1", "b", "v2"],
+        ["c2", "a", "v1"],
+    ]

@@ -48,9 +48,11 @@ def analyze(
     alpha: float,
     better: str,
     guardrails: Mapping[str, float],
+    failures: pd.DataFrame | None = None,
     confidence: float = 0.95,
 ) -> dict[str, Any]:
-    """The report for a control (`arms[0]`) and a challenger (`arms[1]`).
+    """The report for a control (`arms[0]`) and a challenger (`arms[1]`); `failures` are the
+    records the arms' models could not score (`arm` column), for the error-rate guardrail.
 
     Raises:
         ValueError: not exactly two arms, or `better` not lower/higher.
@@ -60,7 +62,8 @@ def analyze(
     if better not in ("lower", "higher"):
         raise ValueError(f"better must be lower or higher, got {better!r}")
     customers, left_out = units(rows)
-    per_arm = {arm: _arm(customers, rows, arm, confidence) for arm in arms}
+    failed = failures["arm"].value_counts() if failures is not None else pd.Series(dtype="int64")
+    per_arm = {arm: _arm(customers, rows, arm, confidence, int(failed.get(arm, 0))) for arm in arms}
     srm_stat, srm_p = stats.srm([per_arm[a]["customers"] for a in arms], list(shares))
     control, challenger = (per_arm[a] for a in arms)
     kc, nc, kt, nt = control["k"], control["n"], challenger["k"], challenger["n"]
@@ -94,8 +97,11 @@ def analyze(
     return report
 
 
-def _arm(customers: pd.DataFrame, rows: pd.DataFrame, arm: str, confidence: float) -> dict:
+def _arm(
+    customers: pd.DataFrame, rows: pd.DataFrame, arm: str, confidence: float, errors: int
+) -> dict:
     mine = customers[customers["arm"] == arm]
+    served = int((rows["arm"] == arm).sum())
     labelled = mine["outcome"].dropna()
     k, n = int(labelled.sum()), len(labelled)
     low, high = stats.wilson(k, n, confidence)
@@ -109,12 +115,16 @@ def _arm(customers: pd.DataFrame, rows: pd.DataFrame, arm: str, confidence: floa
         "rate_high": _r(high),
         "offer_rate": _r(mine["offered"].mean()) if len(mine) else None,
         "latency_p99_ms": _r(np.percentile(latency, 99)) if len(latency) else None,
+        "predictions": served,
+        "errors": errors,
+        "error_rate": _r(errors / (served + errors)) if served + errors else None,
         "model_versions": sorted(rows.loc[rows["arm"] == arm, "model_version"].unique().tolist()),
     }
 
 
 def _guardrails(control: Mapping, challenger: Mapping, limits: Mapping[str, float]) -> list[dict]:
-    """The challenger's cost (offer rate) and speed (p99 latency) against the control's."""
+    """The challenger's cost (offer rate), speed (p99 latency) and reliability (the share of
+    records its model could not score) against the control's."""
     checks = []
     if control["offer_rate"] is not None and challenger["offer_rate"] is not None:
         increase = challenger["offer_rate"] - control["offer_rate"]
@@ -136,6 +146,17 @@ def _guardrails(control: Mapping, challenger: Mapping, limits: Mapping[str, floa
                 "value": _r(ratio),
                 "limit": limit,
                 "passed": ratio <= limit,
+            }
+        )
+    if control["error_rate"] is not None and challenger["error_rate"] is not None:
+        increase = challenger["error_rate"] - control["error_rate"]
+        limit = limits["max_error_rate_increase"]
+        checks.append(
+            {
+                "name": "error_rate_increase",
+                "value": _r(increase),
+                "limit": limit,
+                "passed": increase <= limit,
             }
         )
     return checks

@@ -17,16 +17,20 @@ def markdown_text(result: Mapping[str, Any]) -> str:
         "",
         result["reason"] + ".",
         "",
-        "| arm | customers | with outcome | outcome rate | 95% interval | offer rate | p99 ms |",
-        "|---|---:|---:|---:|---|---:|---:|",
+        "| arm | customers | with outcome | outcome rate | 95% interval | offer rate | p99 ms "
+        "| scoring errors |",
+        "|---|---:|---:|---:|---|---:|---:|---:|",
     ]
     for name, arm in result["arms"].items():
         rate = "-" if arm["rate"] is None else f"{arm['rate']:.4f}"
         offer = "-" if arm["offer_rate"] is None else f"{arm['offer_rate']:.3f}"
         p99 = "-" if arm["latency_p99_ms"] is None else f"{arm['latency_p99_ms']:.2f}"
+        errors = (
+            "-" if arm["error_rate"] is None else f"{arm['errors']:,} ({arm['error_rate']:.2%})"
+        )
         lines.append(
             f"| {name} | {arm['customers']:,} | {arm['n']:,} | {rate} | "
-            f"[{arm['rate_low']:.4f}, {arm['rate_high']:.4f}] | {offer} | {p99} |"
+            f"[{arm['rate_low']:.4f}, {arm['rate_high']:.4f}] | {offer} | {p99} | {errors} |"
         )
     srm = result["srm"]
     lines += ["", f"Sample-ratio check: chi-square {srm['statistic']:.3f}, p {srm['p_value']:.4g} "

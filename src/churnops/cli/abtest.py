@@ -162,6 +162,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         since = prediction_log.parse_since(config["start"]) if config["start"] else None
         with log_export.LogReader(log_path) as reader:
             rows = reader.experiment_rows(config["name"], since=since)
+            failures = reader.experiment_failures(config["name"], since=since)
         result = analysis.analyze(
             rows,
             arms=[a["name"] for a in config["arms"]],
@@ -170,6 +171,7 @@ def run_analyze(args: argparse.Namespace) -> int:
             alpha=config["alpha"],
             better=config["better"],
             guardrails=config["guardrails"],
+            failures=failures,
         )
     except (ParamsError, ValueError, OSError) as exc:
         print(f"churnops abtest analyze: error: {exc}", file=sys.stderr)

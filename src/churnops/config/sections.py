@@ -238,6 +238,7 @@ class AbtestArm(_Section):
 class AbtestGuardrails(_Section):
     max_offer_rate_increase: float = Field(ge=0, le=1)
     max_latency_ratio: float = Field(ge=1)
+    max_error_rate_increase: float = Field(ge=0, le=1)
 
 
 class Abtest(_Section):

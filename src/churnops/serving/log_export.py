@@ -147,6 +147,21 @@ class LogReader:
         )
         return pd.read_sql_query(query, self._db, params=(since, since, experiment))
 
+    def experiment_failures(self, experiment: str, *, since: str | None = None) -> pd.DataFrame:
+        """The records an A/B experiment's models could not score (at or after `since`):
+        record_id, arm, model_version, reason, logged_at. A log older than the failures table
+        has none."""
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master")}
+        if "failures" not in tables:
+            return pd.DataFrame(
+                columns=["record_id", "arm", "model_version", "reason", "logged_at"]
+            )
+        query = (
+            "SELECT record_id, arm, model_version, reason, logged_at FROM failures "
+            "WHERE (? IS NULL OR logged_at >= ?) AND experiment = ? ORDER BY id"
+        )
+        return pd.read_sql_query(query, self._db, params=(since, since, experiment))
+
 
 def _paths(features: Sequence[str]) -> list[str]:
     return ['$."' + name.replace('"', '\\"') + '"' for name in features]

@@ -1,6 +1,6 @@
 """Live service metrics in the Prometheus text format (`GET /metrics`), with the Prometheus client
-library: requests by route and status, request latency, predictions by decision and arm, the
-served model, and prediction-log write failures.
+library: requests by route and status, request latency, predictions by decision and arm, scoring
+errors by arm, the served model, and prediction-log write failures.
 
 With several worker processes (`churnops serve --workers N`) each worker writes its figures to
 the folder named by PROMETHEUS_MULTIPROC_DIR, which `churnops serve` creates, and a scrape of
@@ -59,6 +59,13 @@ class Metrics:
             ["decision", "arm"],
             registry=self.registry,
         )
+        self.errors = Counter(
+            "churnops_prediction_errors",
+            "Records a model could not score (not a finite probability, or the model raised), "
+            "by A/B arm and reason",
+            ["arm", "reason"],
+            registry=self.registry,
+        )
         self.model = Gauge(
             "churnops_model_info",
             "The served model: 1 for its version, registry version and engine",
@@ -90,6 +97,10 @@ class Metrics:
             self.predictions.labels("true", arm).inc(positive)
         if len(decisions) - positive:
             self.predictions.labels("false", arm).inc(len(decisions) - positive)
+
+    def failed(self, arm: str | None, reason: str) -> None:
+        """Count one record a model could not score."""
+        self.errors.labels(arm or NO_ARM, reason).inc()
 
     def exposition(self) -> tuple[bytes, str]:
         """The scrape's body and content type: every worker's figures when there are several."""

@@ -58,6 +58,17 @@ CREATE TABLE IF NOT EXISTS outcomes (
 );
 CREATE INDEX IF NOT EXISTS outcomes_request ON outcomes (request_id);
 CREATE INDEX IF NOT EXISTS outcomes_record ON outcomes (record_id);
+CREATE TABLE IF NOT EXISTS failures (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    logged_at     TEXT NOT NULL,
+    request_id    TEXT NOT NULL,
+    item          INTEGER NOT NULL,      -- position in the request's list
+    record_id     TEXT,
+    model_version TEXT NOT NULL,         -- the model that could not score it
+    arm           TEXT,                  -- its A/B arm (null: no experiment)
+    experiment    TEXT,
+    reason        TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS health (
     id         INTEGER PRIMARY KEY,
     checked_at TEXT NOT NULL,
@@ -153,6 +164,20 @@ class Prediction:
     experiment: str | None = None
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A record the model could not score (a non-finite score, or the model raised): kept so
+    that error rates per model and A/B arm can be read from the log."""
+
+    request_id: str
+    item: int
+    record_id: str | None
+    model_version: str
+    reason: str
+    arm: str | None = None
+    experiment: str | None = None
+
+
 class PredictionLog:
     """Append-only log of predictions and outcomes in one SQLite file (WAL mode).
 
@@ -208,44 +233,53 @@ class PredictionLog:
             )
             for p in predictions
         ]
-        with self._lock, self._tracked():
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    f"INSERT INTO predictions ({_COLUMNS}) VALUES ({', '.join('?' * 12)})", rows
-                )
-            except BaseException:
-                if self._db.in_transaction:  # SQLite rolls back by itself on some errors
-                    self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction():
+            self._db.executemany(
+                f"INSERT INTO predictions ({_COLUMNS}) VALUES ({', '.join('?' * 12)})", rows
+            )
+
+    def record_failures(self, failures: Sequence[Failure]) -> None:
+        """Write the records of one request the model could not score, in one transaction."""
+        at = utc_now()
+        rows = [
+            (at, f.request_id, f.item, f.record_id, f.model_version, f.arm, f.experiment, f.reason)
+            for f in failures
+        ]
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO failures (logged_at, request_id, item, record_id, model_version, "
+                "arm, experiment, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def probe(self) -> None:
         """Commit a write, or raise. After a failed write (`last_error`), the probe needs a new
         page, as a prediction would, so a full disk stays detected until space is back."""
         pad = _PAGE if self.last_error else 0
-        with self._lock, self._tracked():
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(
-                    "INSERT INTO health (checked_at, pad) VALUES (?, zeroblob(?))", (utc_now(), pad)
-                )
-                self._db.execute("DELETE FROM health WHERE id <> last_insert_rowid()")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO health (checked_at, pad) VALUES (?, zeroblob(?))", (utc_now(), pad)
+            )
+            self._db.execute("DELETE FROM health WHERE id <> last_insert_rowid()")
 
     @contextlib.contextmanager
-    def _tracked(self) -> Iterator[None]:
-        """Remember whether the last write failed (the service's readiness reads it)."""
-        try:
-            yield
-        except (sqlite3.Error, OSError) as exc:
-            self.last_error = str(exc)
-            raise
-        self.last_error = None
+    def _transaction(self) -> Iterator[None]:
+        """One write transaction under the lock, committed on success and rolled back on any
+        error; remembers whether the last write failed (the service's readiness reads it)."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                except BaseException:
+                    if self._db.in_transaction:  # SQLite rolls back by itself on some errors
+                        self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except (sqlite3.Error, OSError) as exc:
+                self.last_error = str(exc)
+                raise
+            self.last_error = None
 
     def record_outcome(
         self, *, positive: bool, request_id: str | None = None, record_id: str | None = None
@@ -261,26 +295,19 @@ class PredictionLog:
         if (request_id is None) == (record_id is None):
             raise ValueError("give exactly one of request_id and record_id")
         column, key = ("request_id", request_id) if request_id else ("record_id", record_id)
-        with self._lock, self._tracked():
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                (matches,) = self._db.execute(
-                    f"SELECT COUNT(*) FROM predictions WHERE {column} = ?", (key,)
-                ).fetchone()
-                if matches:
-                    self._db.execute(
-                        "INSERT INTO outcomes (recorded_at, request_id, record_id, outcome) "
-                        "VALUES (?, ?, ?, ?)",
-                        (utc_now(), request_id, record_id, int(bool(positive))),
-                    )
-                (outcomes,) = self._db.execute(
-                    f"SELECT COUNT(*) FROM outcomes WHERE {column} = ?", (key,)
-                ).fetchone()
-            except BaseException:
-                if self._db.in_transaction:  # SQLite rolls back by itself on some errors
-                    self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._transaction():
+            (matches,) = self._db.execute(
+                f"SELECT COUNT(*) FROM predictions WHERE {column} = ?", (key,)
+            ).fetchone()
+            if matches:
+                self._db.execute(
+                    "INSERT INTO outcomes (recorded_at, request_id, record_id, outcome) "
+                    "VALUES (?, ?, ?, ?)",
+                    (utc_now(), request_id, record_id, int(bool(positive))),
+                )
+            (outcomes,) = self._db.execute(
+                f"SELECT COUNT(*) FROM outcomes WHERE {column} = ?", (key,)
+            ).fetchone()
         return int(matches), int(outcomes)
 
     def read(self, *, since: str | None = None) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from churnops.serving.errors import (
     plain,
 )
 from churnops.serving.microbatch import Pending, ScoreError
+from churnops.serving.prediction_log import Failure
 from churnops.serving.service import current, ready_model
 from churnops.serving.settings import Settings
 
@@ -112,6 +113,7 @@ async def predict(request: Request) -> JSONResponse:
     try:
         scored = await _score(service, groups, checks, request_id, received_at)
     except ScoreError as exc:
+        _failed(service, groups, checks, request_id, exc.args[0], NOT_FINITE)
         raise ServiceError(
             422,
             "invalid request",
@@ -128,6 +130,9 @@ async def predict(request: Request) -> JSONResponse:
         log.error("prediction %s not logged: %s", request_id, exc)
         service.metrics.log_failures.inc(len(checks))
         raise ServiceError(503, "prediction not logged", LOG_DOWN) from None
+    except Exception as exc:  # the model raised: a 500, counted against its model and arm
+        _failed(service, groups, checks, request_id, range(len(checks)), type(exc).__name__)
+        raise
     out: list[dict] = [{} for _ in checks]
     models = []
     for (arm, _, items), (probabilities, scored_by) in zip(groups, scored, strict=True):
@@ -189,6 +194,35 @@ async def _score(service, groups, checks, request_id: str, received_at: float) -
     return await asyncio.to_thread(
         experiment.score_split, service.experiment, service.log, split, received_at
     )
+
+
+NOT_FINITE = "not a finite probability"
+
+
+def _failed(service, groups, checks, request_id: str, positions, reason: str) -> None:
+    """Record the records a model could not score (log and metrics), with their model and A/B
+    arm, so error rates per arm can be compared; a log that cannot take them is counted."""
+    experiment_name = service.experiment.name if service.experiment is not None else None
+    arm_of = {i: (arm, batcher) for arm, batcher, items in groups for i in items}
+    failures = [
+        Failure(
+            request_id=request_id,
+            item=i,
+            record_id=checks[i].record_id,
+            model_version=arm_of[i][1].model.version,
+            reason=reason,
+            arm=arm_of[i][0],
+            experiment=experiment_name if arm_of[i][0] is not None else None,
+        )
+        for i in positions
+    ]
+    for failure in failures:
+        service.metrics.failed(failure.arm, reason)
+    try:
+        service.log.record_failures(failures)
+    except (sqlite3.Error, OSError) as exc:
+        log.error("failures of request %s not logged: %s", request_id, exc)
+        service.metrics.log_failures.inc(len(failures))
 
 
 def _groups(service, checks) -> list[tuple[str | None, object, list[int]]]:
