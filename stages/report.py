@@ -23,6 +23,7 @@ def main() -> None:
     parser.add_argument("--compiled", required=True, help="models/compiled/manifest.json")
     parser.add_argument("--card", required=True)
     parser.add_argument("--index", required=True)
+    parser.add_argument("--figures", required=True, help="this stage's own figures folder")
     args = parser.parse_args()
 
     params = load_params(args.params)
@@ -52,13 +53,14 @@ def main() -> None:
     card = model_card.render(outputs)
     figures = {str(p.relative_to(reports)) for p in reports.glob("*/figures/*.png")}
     with staged_outputs() as out:
+        figures |= report.draw(outputs, out.path(args.figures))
         out.write_text(args.card, card)
         out.write_text(args.index, report.render({**outputs, "model_card": card}, figures))
     print(f"report: wrote {args.card} and {args.index} (open it in a browser, offline)")
 
 
 def _monitor(folder: Path) -> dict | None:
-    names = ("metrics", "alerts", "decision")
+    names = ("metrics", "alerts", "decision", "drift")
     if not all((folder / f"{n}.json").is_file() for n in names):
         return None
     return {n: read_json(folder / f"{n}.json") for n in names}

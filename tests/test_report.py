@@ -99,6 +99,39 @@ def test_report_page_has_sections_and_relative_figures():
     assert "<script" not in html
 
 
+def test_the_page_draws_cv_scores_and_drift_effects_where_users_look(tmp_path):
+    outputs = report_fixture.outputs()
+    column = {"effect_size": 0.02, "drifted": False}
+    monitor = {
+        "drift": {
+            "columns": {"tenure": column, "Contract": {"effect_size": 0.3, "drifted": True}},
+            "derived": {"tenure_group": column},
+            "min_effect": {"numeric": 0.1, "categorical": 0.15},
+        }
+    }
+    assert report.draw(outputs, tmp_path / "a") == {report.CV_FIGURE}  # no monitor run yet
+    drawn = report.draw({**outputs, "monitor": monitor}, tmp_path / "figures")
+    assert drawn == {report.CV_FIGURE, report.DRIFT_FIGURE}
+    for path in drawn:
+        assert (tmp_path / path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    monitor.update(
+        metrics={
+            "rows": 10,
+            "drifted_columns": 1,
+            "alerts": {"critical": 0, "warning": 1, "info": 0},
+        },
+        alerts={"alerts": []},
+        decision={"retrain": False, "triggers": {}},
+    )
+    html = report.render(
+        {**outputs, "monitor": monitor, "model_card": model_card.render(outputs)}, drawn
+    )
+    selection = html[html.index('id="model-selection"') : html.index('id="evaluation"')]
+    monitoring = html[html.index('id="monitoring"') : html.index('id="model-card"')]
+    assert f'<img src="{report.CV_FIGURE}"' in selection
+    assert f'<img src="{report.DRIFT_FIGURE}"' in monitoring
+
+
 def test_markdown_headings_are_demoted():
     assert pages.from_markdown("# A\n\n## B", demote=2) == "<h3>A</h3>\n<h4>B</h4>"
 
@@ -151,7 +184,9 @@ def test_lifecycle_report_renders_offline_in_chromium(telco_repo, tmp_path):
     page = telco_repo / "reports" / "index.html"
     result, body = _load(browser, page, tmp_path / "profile")
     assert 'data-broken=""' in body, body
-    assert int(re.search(r'data-images="(\d+)"', body).group(1)) >= 10
+    assert int(re.search(r'data-images="(\d+)"', body).group(1)) >= 12
+    assert f'src="{report.CV_FIGURE}"' in result.stdout
+    assert f'src="{report.DRIFT_FIGURE}"' in result.stdout
     for title, anchor in report.SECTIONS:
         assert f'id="{anchor}"' in result.stdout, title
     console = [line for line in result.stderr.splitlines() if ":CONSOLE" in line]

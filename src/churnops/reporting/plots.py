@@ -287,3 +287,48 @@ def bars_by_png(table: pd.DataFrame, by: str, path: str | Path, *, title: str) -
     ax.set_title(title)
     ax.tick_params(axis="x", labelsize=7, rotation=45)
     _save(fig, path)
+
+
+def cv_scores_png(cv: dict, path: str | Path) -> None:
+    """Each candidate's mean CV score with its standard error, simplest first, the one-SE bar
+    (the best mean minus its SE) as a dashed line, the chosen candidate in another colour."""
+    selection = cv["selection"]
+    candidates = sorted(cv["candidates"].items(), key=lambda kv: kv[1]["complexity"])
+    names = [n for n, _ in candidates]
+    means = [c["mean"] for _, c in candidates]
+    errors = [c["se"] for _, c in candidates]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(names) + 1.4))
+    for y, (name, mean, se) in enumerate(zip(names, means, errors, strict=True)):
+        chosen = name == selection["chosen"]
+        ax.errorbar(mean, y, xerr=se, fmt="o", capsize=4, color="#d62728" if chosen else "#4C72B0")
+    ax.axvline(selection["bar"], linestyle="--", color="grey", label="one-SE bar")
+    ax.set_yticks(range(len(names)), [f"{n} (chosen)" if n == selection["chosen"] else n
+                                      for n in names])  # fmt: skip
+    ax.invert_yaxis()  # the simplest at the top
+    ax.set_xlabel(f"CV {cv['scoring']} (mean ± 1 SE, {cv['folds']} folds)")
+    ax.set_title(f"Model selection: rule {selection['rule']}")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower left", fontsize=8)
+    _save(fig, path)
+
+
+def drift_effects_png(drift: dict, path: str | Path) -> None:
+    """Every monitored column's drift effect size, largest at the top, drifted columns in red,
+    the `min_effect` of each kind as a dashed line."""
+    columns = {**drift["columns"], **drift.get("derived", {})}
+    shown = sorted(columns.items(), key=lambda kv: kv[1]["effect_size"])
+    fig, ax = plt.subplots(figsize=(7, 0.25 * len(shown) + 1.4))
+    ax.barh(
+        [name for name, _ in shown],
+        [c["effect_size"] for _, c in shown],
+        color=["#d62728" if c["drifted"] else "#4C72B0" for _, c in shown],
+    )
+    styles = {"numeric": "--", "categorical": ":"}
+    for kind, limit in sorted(drift["min_effect"].items()):
+        ax.axvline(limit, linestyle=styles.get(kind, "-."), color="grey", label=f"{kind} min")
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_xlabel("effect size (normalised Wasserstein / Jensen-Shannon)")
+    ax.set_title("Drift per column (red: drifted)")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    _save(fig, path)

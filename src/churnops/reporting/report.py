@@ -4,12 +4,13 @@ exploration, model selection, evaluation, business impact, fairness and the mode
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from churnops.data.words import Words
-from churnops.reporting import pages
+from churnops.reporting import pages, plots
 
 SECTIONS = (
     ("Overview", "overview"),
@@ -44,7 +45,7 @@ def render(outputs: Mapping[str, Any], figures: set[str]) -> str:
             _figures(EXPLORATION_FIGURES, figures),
             anchor="exploration",
         ),
-        _selection(outputs["cv"]),
+        _selection(outputs["cv"], figures),
         pages.section(
             "Evaluation",
             pages.table(pd.DataFrame([outputs["metrics"]])),
@@ -53,7 +54,7 @@ def render(outputs: Mapping[str, Any], figures: set[str]) -> str:
         ),
         _business(outputs["business"], figures),
         _fairness(outputs["fairness"], figures),
-        _monitoring(outputs.get("monitor")),
+        _monitoring(outputs.get("monitor"), figures),
         pages.section(
             "Model card",
             '<p><a href="model_card.md">model_card.md</a></p>',
@@ -65,6 +66,9 @@ def render(outputs: Mapping[str, Any], figures: set[str]) -> str:
     return pages.page("churnops lifecycle report", "\n".join(body), nav=nav)
 
 
+# drawn by the report stage itself, from train's CV results and the monitor's drift report
+CV_FIGURE = "figures/cv_scores.png"
+DRIFT_FIGURE = "figures/drift_effects.png"
 EXPLORATION_FIGURES = [
     ("eda/figures/histograms.png", "Numeric columns by class"),
     ("eda/figures/correlation_matrix.png", "Correlation of numeric features"),
@@ -79,6 +83,19 @@ EVALUATION_FIGURES = [
     ("evaluate/figures/permutation_importance.png", "Permutation importance"),
     ("evaluate/figures/model_weights.png", "Model weights by source column"),
 ]
+
+
+def draw(outputs: Mapping[str, Any], folder: Path) -> set[str]:
+    """Draw the page's own figures into `folder` (created; `reports/figures` in the pipeline):
+    the CV scores with the one-SE bar, and the monitor's drift effect sizes when it ran.
+    Returns their paths as `render` takes them."""
+    folder.mkdir(parents=True)
+    plots.cv_scores_png(outputs["cv"], folder / Path(CV_FIGURE).name)
+    drawn = {CV_FIGURE}
+    if outputs.get("monitor"):
+        plots.drift_effects_png(outputs["monitor"]["drift"], folder / Path(DRIFT_FIGURE).name)
+        drawn.add(DRIFT_FIGURE)
+    return drawn
 
 
 def _overview(outputs: Mapping[str, Any]) -> str:
@@ -110,7 +127,7 @@ def _overview(outputs: Mapping[str, Any]) -> str:
     )
 
 
-def _selection(cv: Mapping[str, Any]) -> str:
+def _selection(cv: Mapping[str, Any], figures: set[str]) -> str:
     return pages.section(
         "Model selection",
         pages.paragraph(
@@ -119,6 +136,7 @@ def _selection(cv: Mapping[str, Any]) -> str:
             f"bar {cv['selection']['bar']:.4f}, chose {cv['selection']['chosen']}."
         ),
         _candidates(cv),
+        _figures([(CV_FIGURE, "CV score per candidate with the one-SE bar")], figures),
         anchor="model-selection",
     )
 
@@ -176,7 +194,7 @@ def _candidates(cv: Mapping[str, Any]) -> str:
     return pages.table(rows)
 
 
-def _monitoring(monitor: Mapping[str, Any] | None) -> str:
+def _monitoring(monitor: Mapping[str, Any] | None, figures: set[str]) -> str:
     if not monitor:
         return pages.section(
             "Monitoring", pages.paragraph("No monitor outputs yet.", "note"), anchor="monitoring"
@@ -208,6 +226,7 @@ def _monitoring(monitor: Mapping[str, Any] | None) -> str:
         ),
         pages.paragraph(f"Retraining triggers: {triggers or 'none'}."),
         pages.table(alerts) if alerts else pages.paragraph("No alert fired.", "note"),
+        _figures([(DRIFT_FIGURE, "Drift effect size per column")], figures),
         '<p><a href="monitor/drift.html">Open the Evidently drift report</a> '
         "(self-contained, opens offline)</p>",
         anchor="monitoring",
