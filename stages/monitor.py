@@ -13,8 +13,7 @@ import joblib
 from churnops.config import load_params
 from churnops.data import cleaning
 from churnops.files import CsvFormat, read_json, read_table, staged_outputs
-from churnops.monitoring import webhook
-from churnops.monitoring.batch_monitor import monitor_batch
+from churnops.monitoring.batch_monitor import monitor_batch, publish
 from churnops.stage import run
 
 
@@ -35,6 +34,11 @@ def main() -> None:
         "--delivery-log",
         default="logs/alerts.jsonl",
         help="where alert deliveries are recorded (not a pipeline output)",
+    )
+    parser.add_argument(
+        "--history",
+        default="logs/monitor_history.jsonl",
+        help="one line per monitored batch, for trends (not a pipeline output)",
     )
     args = parser.parse_args()
 
@@ -58,16 +62,15 @@ def main() -> None:
         out.write_text(out_dir / "evidently.json", monitored.snapshot)
     for line in monitored.lines:
         print(line)
-    sent = webhook.notify(
-        monitored.reports["alerts"],
-        monitored.reports["decision"],
+    for line in publish(
+        monitored,
         params["monitor"]["webhook"],
-        {"batch": args.batch, "model": read_json(args.meta)["model_sha256"][:12]},
-    )
-    if sent is not None:
-        webhook.record(sent, Path(args.delivery_log))
-        how = "delivered" if sent["delivered"] else f"NOT delivered ({sent['error']})"
-        print(f"monitor: {sent['level']} alerts {how} after {sent['attempts']} attempt(s)")
+        batch=args.batch,
+        model=read_json(args.meta)["model_sha256"][:12],
+        history_path=Path(args.history),
+        delivery_log=Path(args.delivery_log),
+    ):
+        print(line)
     if monitored.failing:
         print(f"monitor: failing: {monitored.failing}", file=sys.stderr)
         sys.exit(3)

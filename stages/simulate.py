@@ -29,9 +29,13 @@ def main() -> None:
     batch = simulate.apply(
         rows, scenario, changes, target=spec.target, labels=spec.labels, seed=seed
     )
+    batch = simulate.stamp(batch, str(settings["start"]), settings["days"], seed)
     with staged_outputs() as out:
         out.write_parquet(args.batch, batch)
-    print(f"simulate: scenario {scenario} {changes or ''} -> {len(batch)} rows in {args.batch}")
+    print(
+        f"simulate: scenario {scenario} {changes or ''} -> {len(batch)} rows over "
+        f"{settings['days']} day(s) from {settings['start']} in {args.batch}"
+    )
 
 
 if __name__ == "__main__":

@@ -97,12 +97,16 @@ def test_the_page_renders_offline_with_every_figure(served, tmp_path, capsys):
     out = tmp_path / "dashboard"
     args = ["dashboard", "--log", str(log), "--schema", str(folder / "schema.json"),
             "--meta", str(folder / "meta.json"), "--reference", str(reference),
-            "--out-dir", str(out), "--alerts", str(tmp_path / "none.jsonl")]  # fmt: skip
+            "--out-dir", str(out), "--alerts", str(tmp_path / "none.jsonl"),
+            "--history", str(tmp_path / "none.jsonl")]  # fmt: skip
     assert main(args) == 0
     assert "1,440 predictions in 3 day windows" in capsys.readouterr().out
     assert main(args) == 2  # the page exists: replaced only when asked
     assert "give --overwrite" in capsys.readouterr().err
-    assert main([*args, "--overwrite"]) == 0
+    assert "No monitored batch and no alert delivery yet" in (out / "index.html").read_text()
+    _history_and_alerts(tmp_path)
+    assert main([*args[:-4], "--alerts", str(tmp_path / "alerts.jsonl"), "--history",
+                 str(tmp_path / "history.jsonl"), "--overwrite"]) == 0  # fmt: skip
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert figures == sorted(
         f"{k}.png"
@@ -115,6 +119,8 @@ def test_the_page_renders_offline_with_every_figure(served, tmp_path, capsys):
             "drift",
             "by_hour",
             "by_weekday",
+            "monitor_runs",
+            "alerts",
         )
     )
     browser = _chromium()
@@ -122,3 +128,34 @@ def test_the_page_renders_offline_with_every_figure(served, tmp_path, capsys):
     assert 'data-broken=""' in body, body
     assert int(re.search(r'data-images="(\d+)"', body).group(1)) == len(figures)
     assert [line for line in result.stderr.splitlines() if ":CONSOLE" in line] == []
+
+
+def _history_and_alerts(folder):
+    """Two monitored batches (the second at warning) and two deliveries (one failed)."""
+    runs = [
+        {"at": "2026-11-24T06:00:00+00:00", "level": None, "drift_share": 0.0, "accuracy": 0.8},
+        {"at": "2026-11-25T06:00:00+00:00", "level": "warning", "drift_share": 0.2,
+         "accuracy": 0.74},
+    ]  # fmt: skip
+    sent = [
+        {"at": "2026-11-25T06:00:01+00:00", "level": "warning", "delivered": True},
+        {"at": "2026-11-25T07:00:01+00:00", "level": "critical", "delivered": False},
+    ]
+    for name, lines in (("history.jsonl", runs), ("alerts.jsonl", sent)):
+        (folder / name).write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def test_the_alert_timeline_puts_batches_and_deliveries_on_their_levels(tmp_path):
+    from churnops.monitoring import history
+
+    _history_and_alerts(tmp_path)
+    events = dashboard.timeline(
+        history.frame(tmp_path / "history.jsonl"), dashboard.alerts(tmp_path / "alerts.jsonl")
+    )
+    assert events[["level", "kind"]].values.tolist() == [
+        [dashboard.NO_ALERT, "monitored batch"],
+        ["warning", "monitored batch"],
+        ["warning", "delivered"],
+        ["critical", "delivery failed"],
+    ]
+    assert dashboard.timeline(history.frame(None), dashboard.alerts(None)).empty

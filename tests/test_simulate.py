@@ -92,3 +92,17 @@ def test_resample(rows):
     assert simulate.resample(rows, None, 0).equals(rows)
     with pytest.raises(ParamsError, match=r"simulate\.rows must be a positive integer"):
         simulate.resample(rows, 0, 0)
+
+
+def test_stamped_rows_are_in_order_within_the_days_and_seeded():
+    rows = pd.DataFrame({"x": range(500)})
+    stamped = simulate.stamp(rows, "2026-01-05", 14, seed=3)
+    at = pd.to_datetime(stamped["logged_at"], utc=True, format="ISO8601")
+    assert at.is_monotonic_increasing
+    assert at.min() >= pd.Timestamp("2026-01-05", tz="UTC")
+    assert at.max() < pd.Timestamp("2026-01-19", tz="UTC")
+    assert at.dt.floor("D").nunique() == 14
+    assert stamped["logged_at"].iloc[0].endswith("+00:00")
+    assert stamped.equals(simulate.stamp(rows, "2026-01-05", 14, seed=3))
+    assert not stamped.equals(simulate.stamp(rows, "2026-01-05", 14, seed=4))
+    assert "logged_at" not in rows

@@ -16,7 +16,9 @@ def add(commands: Any) -> None:
         "dashboard", help="the served predictions over time as one offline HTML page"
     )
     dashboard.add_argument("--log", type=Path, help=from_settings("log"))
-    dashboard.add_argument("--window", choices=("day", "hour"), default="day")
+    dashboard.add_argument(
+        "--window", choices=("day", "hour"), help="the time window (default: params monitor.window)"
+    )
     dashboard.add_argument("--out-dir", type=Path, default=Path("reports/dashboard"))
     dashboard.add_argument(
         "--reference",
@@ -29,6 +31,12 @@ def add(commands: Any) -> None:
         type=Path,
         default=Path("logs/alerts.jsonl"),
         help="the monitor's alert deliveries, shown as a timeline when present",
+    )
+    dashboard.add_argument(
+        "--history",
+        type=Path,
+        default=Path("logs/monitor_history.jsonl"),
+        help="the monitor's history, one line per monitored batch, shown as trends when present",
     )
     dashboard.add_argument(
         "--overwrite", action="store_true", help="replace --out-dir if it exists"
@@ -45,15 +53,19 @@ def run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
+    from churnops.config import load_params
     from churnops.files import read_json, read_table, staged_outputs
     from churnops.lifecycle import dashboard
+    from churnops.monitoring import history
     from churnops.params import ParamsError
     from churnops.serving import log_export
+    from churnops.serving.settings import params_path
 
     try:
         if args.out_dir.exists() and not args.overwrite:
             raise ValueError(f"{args.out_dir} exists: give --overwrite to replace it")
         fill_from_settings(args, ("log", "meta", "schema"))
+        window = args.window or load_params(params_path(args.params))["monitor"]["window"]
         meta, schema = read_json(args.meta), read_json(args.schema)
         positive = meta["positive_label"]
         negative = next(c for c in meta["classes"] if c != positive)
@@ -61,15 +73,15 @@ def run(args: argparse.Namespace) -> int:
             parts = list(reader.export(schema, positive_label=positive, negative_label=negative))
         rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         tables = dashboard.series(
-            rows, read_table(args.reference), schema, window=args.window, positive=positive
+            rows, read_table(args.reference), schema, window=window, positive=positive
         )
         with staged_outputs() as out:
             page = dashboard.render(
                 tables,
-                dashboard.alerts(args.alerts),
                 out.path(args.out_dir),
-                title=f"{schema.get('words', {}).get('outcome', 'outcome').capitalize()} "
-                "predictions over time",
+                runs=history.frame(args.history),
+                deliveries=dashboard.alerts(args.alerts),
+                title=dashboard.title(schema),
             )
             shutil.rmtree(args.out_dir, ignore_errors=True)  # the new page is ready: replace
     except (ParamsError, ValueError, OSError, KeyError, sqlite3.Error) as exc:
@@ -77,6 +89,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(
         f"churnops dashboard: {len(rows):,} predictions in {tables['volume'].shape[0]} "
-        f"{args.window} windows -> {args.out_dir / page.name}"
+        f"{window} windows -> {args.out_dir / page.name}"
     )
     return 0

@@ -107,6 +107,9 @@ class Simulate(_Section):
         "none", "price_increase", "mix_shift", "new_category", "missing_spike", "concept_drift"
     ]
     rows: int | None = Field(ge=1)
+    # quoted ISO date: DVC takes no YAML date in params
+    start: str = Field("2026-01-05", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    days: int = Field(14, ge=1)
     # each scenario's settings are checked by simulate.settings_for
     price_increase: dict[str, Any]
     mix_shift: dict[str, Any]
@@ -138,6 +141,7 @@ class Webhook(_Section):
 
 class Monitor(_Section):
     current_path: str
+    window: Literal["day", "hour"] = "day"
     alpha: float = Fraction
     min_effect: MinEffect
     drift_share: float = Field(ge=0, le=1)

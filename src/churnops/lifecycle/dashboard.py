@@ -8,7 +8,6 @@ the A/B arms side by side, and the alert deliveries.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from churnops.monitoring import drift
-from churnops.reporting import pages, plots
+from churnops.monitoring import drift, history, monitor
+from churnops.monitoring.alerts import LEVELS
+from churnops.reporting import pages, time_plots
 
 WINDOWS = {"hour": "h", "day": "D"}
 MIN_ROWS = 20  # a window with fewer rows gets no drift or performance figure
@@ -56,7 +56,8 @@ def series(
         "latency": grouped["latency_ms"]
         .quantile([0.5, 0.99])
         .unstack()
-        .rename(columns={0.5: "p50", 0.99: "p99"}),
+        .rename(columns={0.5: "p50", 0.99: "p99"})
+        .dropna(how="all"),  # none in a batch nobody served
         "scores": grouped["served_probability"]
         .quantile([0.1, 0.5, 0.9])
         .unstack()
@@ -74,6 +75,37 @@ def series(
             else pd.DataFrame()
         )
     return out
+
+
+def as_served(
+    rows: pd.DataFrame, schema: Mapping[str, Any], model: Any, threshold: float
+) -> tuple[pd.DataFrame, bool]:
+    """The rows as an exported log has them, and whether they were served. A batch nobody
+    served (the simulate stage's) is scored here by `model` at `threshold`, with no latency and
+    no A/B arm; its features are typed as the monitor types them.
+
+    Raises:
+        ValueError: no `logged_at` column (a batch without times cannot be drawn over time), or
+            what the monitor's batch check raises.
+    """
+    if "logged_at" not in rows:
+        raise ValueError(
+            f"the batch has no logged_at column (columns: {list(rows.columns)[:8]}...): export "
+            "the service's log (`churnops log export`) or use the simulate stage's batch"
+        )
+    if "served_probability" in rows:
+        return rows, True
+    typed, _ = monitor.check_batch(rows, schema)
+    features = list(schema["features"])
+    probability = model.predict_proba(typed[features])[:, 1]
+    out = rows.assign(**{name: typed[name] for name in features})
+    out = out.assign(
+        served_probability=probability,
+        served_decision=probability >= threshold,
+        latency_ms=np.nan,
+        arm=None,
+    )
+    return out, False
 
 
 def _drift(rows: pd.DataFrame, reference: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
@@ -140,26 +172,99 @@ def alerts(path: Path | None) -> pd.DataFrame:
     """The monitor's alert deliveries (`logs/alerts.jsonl`), oldest first; empty when none."""
     if path is None or not path.is_file():
         return pd.DataFrame(columns=["at", "level", "delivered", "batch"])
-    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    frame = pd.DataFrame(lines)
+    frame = pd.DataFrame(history.read_lines(path))
     return frame[
         [c for c in ("at", "level", "delivered", "attempts", "error", "batch") if c in frame]
     ]
 
 
+NO_ALERT = "no alert"
+
+
+def timeline(runs: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
+    """The alert timeline: each monitored batch at its alert level (from the monitor's history,
+    indexed by time) and each delivery, delivered or not; columns at, level, kind."""
+    parts = []
+    if len(runs):
+        parts.append(
+            pd.DataFrame(
+                {"at": runs.index, "level": runs["level"].fillna(NO_ALERT).to_numpy(),
+                 "kind": "monitored batch"}
+            )
+        )  # fmt: skip
+    if len(deliveries):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "at": pd.to_datetime(deliveries["at"], utc=True, format="ISO8601"),
+                    "level": deliveries["level"].to_numpy(),
+                    "kind": np.where(deliveries["delivered"], "delivered", "delivery failed"),
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(columns=["at", "level", "kind"])
+    return pd.concat(parts, ignore_index=True).sort_values("at", kind="stable")
+
+
+def title(schema: Mapping[str, Any]) -> str:
+    """The page's title in the data's words ("Churn predictions over time")."""
+    return f"{schema.get('words', {}).get('outcome', 'outcome').capitalize()} predictions over time"
+
+
 def render(
-    tables: Mapping[str, pd.DataFrame], deliveries: pd.DataFrame, out_dir: Path, *, title: str
+    tables: Mapping[str, pd.DataFrame],
+    out_dir: Path,
+    *,
+    title: str,
+    runs: pd.DataFrame | None,
+    deliveries: pd.DataFrame | None,
+    note: str | None = None,
 ) -> Path:
-    """Draw every table and write `out_dir/index.html` with its figures beside it."""
+    """Draw every table, the monitor's history (`runs`, from `monitoring.history.frame`) and the
+    alert timeline, and write `out_dir/index.html` with its figures beside it. `runs` and
+    `deliveries` None: not read (the pipeline's stage: they are events outside it)."""
     figures = out_dir / "figures"
     figures.mkdir(parents=True, exist_ok=True)
-    body = [pages.section("Over time", *_time_figures(tables, figures), anchor="over-time")]
+    intro = [pages.paragraph(note, "note")] if note else []
+    body = [pages.section("Over time", *intro, *_time_figures(tables, figures), anchor="over-time")]
+    if runs is None or deliveries is None:
+        body.append(pages.section("Monitor runs and alerts", pages.paragraph(
+            "The monitor's history (logs/monitor_history.jsonl) and its alert deliveries "
+            "(logs/alerts.jsonl) are events outside the pipeline: `churnops dashboard` draws "
+            "them.", "note"), anchor="monitor-runs"))  # fmt: skip
+    else:
+        body.append(_monitor_section(runs, timeline(runs, deliveries), figures))
     segments = tables["segments"].head(15)
     body.append(_table_section("Error rate by segment", segments, "No labelled rows yet."))
-    body.append(_table_section("Alerts delivered", deliveries, "No alert delivered."))
+    if deliveries is not None:
+        body.append(_table_section("Alerts delivered", deliveries, "No alert delivered."))
     page = out_dir / "index.html"
     page.write_text(pages.page(title, "\n".join(body)), encoding="utf-8")
     return page
+
+
+def _monitor_section(runs: pd.DataFrame, events: pd.DataFrame, figures: Path) -> str:
+    parts = []
+    trend = runs.reindex(columns=["drift_share", "accuracy", "roc_auc"]).dropna(axis=1, how="all")
+    if len(trend) and not trend.empty:
+        caption = "Monitored batches: drift share and performance per batch"
+        time_plots.lines_png(trend, figures / "monitor_runs.png", title=caption)
+        parts.append(pages.figure("figures/monitor_runs.png", caption))
+    if len(events):
+        caption = "Alert timeline: monitored batches by alert level, and deliveries"
+        levels = [NO_ALERT, *LEVELS]
+        time_plots.timeline_png(events, figures / "alerts.png", levels=levels, title=caption)
+        parts.append(pages.figure("figures/alerts.png", caption))
+    if not parts:
+        parts.append(
+            pages.paragraph(
+                "No monitored batch and no alert delivery yet: the monitor stage writes its "
+                "history to logs/monitor_history.jsonl and its deliveries to logs/alerts.jsonl.",
+                "note",
+            )
+        )
+    return pages.section("Monitor runs and alerts", *parts, anchor="monitor-runs")
 
 
 def _table_section(heading: str, frame: pd.DataFrame, empty: str) -> str:
@@ -192,20 +297,20 @@ def _time_figures(tables: Mapping[str, pd.DataFrame], figures: Path) -> list[str
         frame = (
             table.set_index("window")[["accuracy", "roc_auc"]] if key == "performance" else table
         )
-        plots.lines_png(
+        time_plots.lines_png(
             frame, figures / f"{key}.png", title=caption, ylabel=ylabel, log_scale=log_scale
         )
         parts.append(pages.figure(f"figures/{key}.png", caption))
     if not tables["drift"].empty:
         caption = "Drift effect size per feature and window"
-        plots.matrix_png(tables["drift"], figures / "drift.png", title=caption)
+        time_plots.matrix_png(tables["drift"], figures / "drift.png", title=caption)
         parts.append(pages.figure("figures/drift.png", caption))
     for key, by, caption in (
         ("by_hour", "hour", "hour of day"),
         ("by_weekday", "weekday", "weekday"),
     ):
         if not tables[key].empty:
-            plots.bars_by_png(
+            time_plots.bars_by_png(
                 tables[key], by, figures / f"{key}.png", title=f"Accuracy by {caption}"
             )
             parts.append(pages.figure(f"figures/{key}.png", f"Accuracy by {caption}"))

@@ -8,13 +8,15 @@ import datetime
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from churnops.data.cleaning import DataSpec
-from churnops.monitoring import evidently_report, monitor
+from churnops.files import file_digest
+from churnops.monitoring import evidently_report, history, monitor, webhook
 from churnops.monitoring.alerts import LEVELS, check_rules
 from churnops.params import ParamsError
 
@@ -28,6 +30,40 @@ class Monitored:
     snapshot: str  # Evidently's JSON snapshot
     lines: list[str]  # the summary the stage prints
     failing: str | None  # why the stage must exit non-zero (monitor.fail_on), or None
+
+
+def publish(
+    monitored: Monitored,
+    webhook_settings: Mapping[str, Any],
+    *,
+    batch: str,
+    model: str,
+    history_path: Path,
+    delivery_log: Path,
+) -> list[str]:
+    """After the reports are written: the batch's line in the monitor's history, and the alerts
+    sent to the webhook (its delivery recorded). Neither fails the monitor; the lines say what
+    happened."""
+    lines = []
+    try:
+        line = history.entry(
+            monitored.reports, batch=batch, batch_sha256=file_digest(batch), model=model
+        )
+        lines.append(f"monitor: history {history_path} has {history.append(line, history_path)} "
+                     "batch(es)")  # fmt: skip
+    except (OSError, ValueError) as exc:
+        lines.append(f"monitor: WARNING: history not updated: {exc}")
+    sent = webhook.notify(
+        monitored.reports["alerts"],
+        monitored.reports["decision"],
+        webhook_settings,
+        {"batch": batch, "model": model},
+    )
+    if sent is not None:
+        webhook.record(sent, delivery_log)
+        how = "delivered" if sent["delivered"] else f"NOT delivered ({sent['error']})"
+        lines.append(f"monitor: {sent['level']} alerts {how} after {sent['attempts']} attempt(s)")
+    return lines
 
 
 def monitor_batch(

@@ -8,6 +8,9 @@ Scenarios (their columns and magnitudes come from params, not code):
     missing_spike   `share` of a column's values removed
     concept_drift   the labels of rows where `column == value` flipped with probability
                     `flip_share`; features unchanged
+
+Each row then gets a `logged_at` time within `days` days from `start` (`stamp`), as a row of an
+exported prediction log has.
 """
 
 from __future__ import annotations
@@ -107,6 +110,17 @@ def apply(
         current = out[target].astype(str)
         out.loc[flip, target] = np.where(current[flip] == positive, negative, positive)
     return out
+
+
+def stamp(rows: pd.DataFrame, start: str, days: int, seed: int) -> pd.DataFrame:
+    """Give the rows the times a service would have logged them at (`logged_at`, UTC ISO 8601
+    as the prediction log writes it): spread at random over `days` days from `start`, in
+    order, seeded, so that a batch can be watched over time as an exported log is."""
+    origin = pd.Timestamp(start)
+    origin = origin.tz_localize("UTC") if origin.tzinfo is None else origin.tz_convert("UTC")
+    seconds = np.sort(np.random.default_rng(seed + 1).uniform(0, days * 86_400, len(rows)))
+    at = origin + pd.to_timedelta(np.floor(seconds * 1e6), unit="us")
+    return rows.assign(logged_at=[t.isoformat(timespec="microseconds") for t in at])
 
 
 def resample(rows: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from churnops.config import validate
+from churnops.config.sections import Simulate
 from churnops.data import leakage, profile
 from churnops.data.schema import DataError, category_text
 from churnops.files import CsvFormat, file_digest, read_table
@@ -221,7 +222,8 @@ def _simulate(frame: pd.DataFrame, features: dict[str, str]) -> dict[str, Any]:
     column with the most rows in its second most frequent value."""
     numeric = [c for c, k in features.items() if k == "numeric"]
     categorical = [c for c, k in features.items() if k == "categorical"]
-    out: dict[str, Any] = {"scenario": "none", "rows": None}
+    times = {k: Simulate.model_fields[k].default for k in ("start", "days")}
+    out: dict[str, Any] = {"scenario": "none", "rows": None, **times}
     out["price_increase"] = {"column": numeric[0], "percent": 20} if numeric else {}
     out["missing_spike"] = {"column": (numeric or categorical)[0], "share": 0.2}
     if categorical:

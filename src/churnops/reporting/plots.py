@@ -15,7 +15,7 @@ import pandas as pd
 _PNG_METADATA = {"Software": None}
 
 
-def _save(fig: plt.Figure, path: str | Path) -> None:
+def save(fig: plt.Figure, path: str | Path) -> None:
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=100, metadata=_PNG_METADATA)
     plt.close(fig)
@@ -42,7 +42,7 @@ def confusion_png(rows: pd.DataFrame, labels: list[str], path: str | Path) -> No
     ax.set_xlabel("predicted")
     ax.set_ylabel("actual")
     ax.set_title("Confusion matrix (test)")
-    _save(fig, path)
+    save(fig, path)
 
 
 def curve_png(
@@ -67,7 +67,7 @@ def curve_png(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right" if diagonal else "lower left")
-    _save(fig, path)
+    save(fig, path)
 
 
 def calibration_png(points: pd.DataFrame, brier: float, path: str | Path) -> None:
@@ -80,7 +80,7 @@ def calibration_png(points: pd.DataFrame, brier: float, path: str | Path) -> Non
     ax.set_title(f"Calibration (test), Brier = {brier:.3f}")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left")
-    _save(fig, path)
+    save(fig, path)
 
 
 def learning_curve_png(
@@ -99,7 +99,7 @@ def learning_curve_png(
     ax.set_title(f"Learning curve: {verdict}")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    _save(fig, path)
+    save(fig, path)
 
 
 def bars_png(
@@ -125,7 +125,7 @@ def bars_png(
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
-    _save(fig, path)
+    save(fig, path)
 
 
 def profit_png(curve: pd.DataFrame, threshold: float, *, title: str, path: str | Path) -> None:
@@ -139,7 +139,7 @@ def profit_png(curve: pd.DataFrame, threshold: float, *, title: str, path: str |
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right")
-    _save(fig, path)
+    save(fig, path)
 
 
 def fairness_png(rates: pd.DataFrame, path: str | Path) -> None:
@@ -162,7 +162,7 @@ def fairness_png(rates: pd.DataFrame, path: str | Path) -> None:
         ax.set_title(column)
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].legend(loc="upper left", fontsize=8)
-    _save(fig, path)
+    save(fig, path)
 
 
 def _grid(n: int, cols: int = 3, size: tuple[float, float] = (4.2, 3.0)):
@@ -191,7 +191,7 @@ def histograms_png(
         ax.set_title(column)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    _save(fig, path)
+    save(fig, path)
 
 
 def category_png(rates: dict[str, list[dict]], path: str | Path, positive: str) -> None:
@@ -217,7 +217,7 @@ def category_png(rates: dict[str, list[dict]], path: str | Path, positive: str) 
         )
         ax.set_title(f"{column} (label: {positive} rate)", fontsize=9)
         ax.margins(y=0.15)
-    _save(fig, path)
+    save(fig, path)
 
 
 def heatmap_png(matrix: pd.DataFrame, title: str, path: str | Path) -> None:
@@ -231,62 +231,7 @@ def heatmap_png(matrix: pd.DataFrame, title: str, path: str | Path) -> None:
     ax.set_yticks(range(n), matrix.index)
     ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.046)
-    _save(fig, path)
-
-
-def lines_png(
-    frame: pd.DataFrame,
-    path: str | Path,
-    *,
-    title: str,
-    ylabel: str | None = None,
-    log_scale: bool = False,
-) -> None:
-    """One line per column over the frame's index (time windows)."""
-    fig, ax = plt.subplots(figsize=(8, 3.2))
-    for column in frame.columns:
-        ax.plot(frame.index, frame[column].to_numpy(dtype=float), marker=".", label=str(column))
-    if log_scale:
-        ax.set_yscale("log")
-    ax.set_title(title)
-    if ylabel:
-        ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
-    fig.autofmt_xdate()
-    _save(fig, path)
-
-
-def matrix_png(matrix: pd.DataFrame, path: str | Path, *, title: str) -> None:
-    """A rows x columns heat map of non-negative values (effect sizes), values in the cells."""
-    values = matrix.to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(0.9 * matrix.shape[1] + 3.5, 0.32 * matrix.shape[0] + 1.5))
-    image = ax.imshow(
-        values, cmap="Reds", vmin=0, vmax=max(0.2, float(np.nanmax(values))), aspect="auto"
-    )
-    if matrix.shape[1] <= 14:
-        for (i, j), value in np.ndenumerate(values):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7)
-    labels = [
-        c.strftime("%m-%d %H:%M") if hasattr(c, "strftime") else str(c) for c in matrix.columns
-    ]
-    ax.set_xticks(range(matrix.shape[1]), labels, rotation=45, ha="right", fontsize=7)
-    ax.set_yticks(range(matrix.shape[0]), matrix.index, fontsize=7)
-    ax.set_title(title)
-    fig.colorbar(image, ax=ax, fraction=0.03)
-    _save(fig, path)
-
-
-def bars_by_png(table: pd.DataFrame, by: str, path: str | Path, *, title: str) -> None:
-    """Accuracy per group (hour of day, weekday) as bars, each labelled with its row count."""
-    fig, ax = plt.subplots(figsize=(8, 3))
-    keys = [str(k) for k in table[by]]
-    ax.bar(keys, table["accuracy"], color="#4c78a8")
-    for x, (value, n) in enumerate(zip(table["accuracy"], table["labelled"], strict=True)):
-        ax.text(x, value, f"{n}", ha="center", va="bottom", fontsize=7)
-    ax.set_ylim(0, 1)
-    ax.set_title(title)
-    ax.tick_params(axis="x", labelsize=7, rotation=45)
-    _save(fig, path)
+    save(fig, path)
 
 
 def cv_scores_png(cv: dict, path: str | Path) -> None:
@@ -309,7 +254,7 @@ def cv_scores_png(cv: dict, path: str | Path) -> None:
     ax.set_title(f"Model selection: rule {selection['rule']}")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
-    _save(fig, path)
+    save(fig, path)
 
 
 def drift_effects_png(drift: dict, path: str | Path) -> None:
@@ -331,4 +276,4 @@ def drift_effects_png(drift: dict, path: str | Path) -> None:
     ax.set_title("Drift per column (red: drifted)")
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
-    _save(fig, path)
+    save(fig, path)
