@@ -60,6 +60,13 @@ $(PYCARET_VENV)/.installed: bench/requirements-pycaret.txt
 	$(PYCARET_VENV)/bin/python -m pip install --quiet -r bench/requirements-pycaret.txt
 	@touch $@
 
+# The `mlflow models serve` baseline of bench/serve.py, in its own environment too.
+MLFLOW_VENV := .venv-mlflow
+$(MLFLOW_VENV)/.installed: bench/requirements-mlflow.txt
+	@test -x $(MLFLOW_VENV)/bin/python || $(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet -r bench/requirements-mlflow.txt
+	@touch $@
+
 bench-pipeline: setup $(PYCARET_VENV)/.installed
 	$(BIN)/python bench/pipeline.py --pycaret-python $(PYCARET_VENV)/bin/python
 
@@ -69,8 +76,9 @@ serve: setup
 bench-drift: setup
 	PYTHONHASHSEED=0 $(BIN)/python bench/drift.py
 
-bench-serve: setup
-	$(BIN)/python bench/serve.py
+bench-serve: setup $(MLFLOW_VENV)/.installed
+	$(BIN)/python bench/serve.py --mlflow-python $(MLFLOW_VENV)/bin/python
+	$(BIN)/python bench/serve_profile.py
 
 bench-batch: setup
 	$(BIN)/python bench/batch.py

@@ -9,15 +9,20 @@ each a real `uvicorn` process with one worker:
   (c) no-op:    the same app with a `/noop` route that parses and validates the same request
                 body and returns a constant: the ceiling for this stack;
   (d) A/B:      (a) inside an A/B experiment of two arms (both the workspace's bundle, an A/A
-                test): the cost of the traffic split, each customer id hashed to its arm.
+                test): the cost of the traffic split, each customer id hashed to its arm;
+  (e) MLflow:   with --mlflow-python, `mlflow models serve` of the same pickled pipeline (saved
+                as an MLflow model whose pyfunc calls `predict_proba`), in its own environment
+                (bench/requirements-mlflow.txt; `make bench-serve` creates .venv-mlflow), one
+                worker, POST /invocations with the same customer as `dataframe_records`.
 
-All four run at once (an idle server costs nothing) and are measured in alternating rounds, so a
+All of them run at once (an idle server costs nothing) and are measured in alternating rounds, so a
 slow spell of the machine hits all of them. For each: latency p50/p99 at concurrency 1 (sequential
 requests on one keep-alive connection) and requests/s at concurrency 1 and 16 (16 connections),
 measured by a small asyncio HTTP/1.1 client in this process. The client shares the 2 cores with
 the server, so absolute figures include its cost; the ratios compare like with like.
 
-Needs the pipeline's outputs (`make repro`). Usage: python bench/serve.py [--seconds S]
+Needs the pipeline's outputs (`make repro`).
+Usage: python bench/serve.py [--seconds S] [--rounds N] [--mlflow-python PATH]
 """
 
 # No `from __future__ import annotations`: FastAPI reads the /noop route's types at runtime.
@@ -83,7 +88,24 @@ def _experiment(folder: Path) -> Path:
     return path
 
 
-def _start(kind: str, port: int, log_dir: Path) -> subprocess.Popen:
+def _mlflow_model(python: str, folder: Path) -> Path:
+    """The workspace's pipeline saved as an MLflow model by MLflow itself (in its environment;
+    churnops' own transformers are imported from src/)."""
+    target = folder / "mlflow-model"
+    script = (
+        "import sys, joblib, mlflow.sklearn; "
+        "mlflow.sklearn.save_model(joblib.load(sys.argv[1]), sys.argv[2], "
+        "pyfunc_predict_fn='predict_proba', serialization_format='cloudpickle')"
+    )
+    subprocess.run(
+        [python, "-c", script, str(ROOT / "models/model.joblib"), str(target)],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    return target
+
+
+def _start(kind: str, port: int, log_dir: Path, mlflow_python: str | None = None):
     env = {
         **os.environ,
         "CHURNOPS_LOG": str(log_dir / f"{kind}.sqlite"),
@@ -92,7 +114,17 @@ def _start(kind: str, port: int, log_dir: Path) -> subprocess.Popen:
     if kind == "A/B":
         env["CHURNOPS_EXPERIMENT"] = str(_experiment(log_dir))
     host = ["--host", "127.0.0.1", "--port", str(port)]
-    if kind == "no-op":
+    probe_path = "/ready"
+    if kind == "MLflow":
+        model = _mlflow_model(mlflow_python, log_dir)
+        env["PYTHONPATH"] = str(ROOT / "src")
+        # MLflow starts `uvicorn` by name: its environment's bin folder first on the PATH
+        env["PATH"] = os.pathsep.join([os.path.dirname(os.path.abspath(mlflow_python)),
+                                       env.get("PATH", "")])  # fmt: skip
+        command = [mlflow_python, "-m", "mlflow", "models", "serve", "-m", str(model),
+                   "--env-manager", "local", "--workers", "1", *host]  # fmt: skip
+        probe_path = "/ping"
+    elif kind == "no-op":
         command = [sys.executable, "-m", "uvicorn", "serve:noop_app", "--factory", *host]
     else:
         engine = {"compiled": "onnx", "naive": "sklearn", "A/B": "onnx"}[kind]
@@ -104,13 +136,15 @@ def _start(kind: str, port: int, log_dir: Path) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"the {kind} server exited with {server.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
-                probe.sendall(b"GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                probe.sendall(
+                    f"GET {probe_path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+                )
                 if probe.recv(64).startswith(b"HTTP/1.1 200"):
                     return server
         except OSError:
@@ -178,6 +212,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=4.0, help="per measurement")
     parser.add_argument("--rounds", type=int, default=5, help="measurements per server")
+    parser.add_argument(
+        "--mlflow-python",
+        help="the Python of an environment with MLflow (bench/requirements-mlflow.txt): adds "
+        "`mlflow models serve` of the same pipeline",
+    )
     args = parser.parse_args()
 
     schema = json.loads((ROOT / "data/prepared/schema.json").read_text())
@@ -187,25 +226,32 @@ def main() -> None:
     customer = {id_column: str(row[id_column])} if id_column else {}
     customer.update({c: (None if pd.isna(row[c]) else row[c]) for c in features})
     body = json.dumps(customer, default=float).encode()
+    features_only = {c: customer[c] for c in features}
+    bodies = {"MLflow": json.dumps({"dataframe_records": [features_only]}, default=float).encode()}
 
-    kinds = (
+    kinds = [
         ("compiled", "/predict"),
         ("naive", "/predict"),
         ("no-op", "/noop"),
         ("A/B", "/predict"),
-    )
+    ]
+    if args.mlflow_python:
+        kinds.append(("MLflow", "/invocations"))
     rounds: dict[str, list[dict[str, float]]] = {kind: [] for kind, _ in kinds}
     with tempfile.TemporaryDirectory(prefix="churnops-bench-serve-") as logs:
         ports = {kind: _free_port() for kind, _ in kinds}
-        servers = {kind: _start(kind, ports[kind], Path(logs)) for kind, _ in kinds}
+        servers = {}
         try:
-            for kind, path in kinds:  # warm-up
-                _measure(ports[kind], _request(path, body), 1.0)
+            for kind, _ in kinds:
+                servers[kind] = _start(kind, ports[kind], Path(logs), args.mlflow_python)
+            requests = {k: _request(path, bodies.get(k, body)) for k, path in kinds}
+            for kind, _ in kinds:  # warm-up
+                _measure(ports[kind], requests[kind], 1.0)
             # rounds alternate the servers, so a slow spell of the machine hits all of them
             for i in range(args.rounds):
                 for kind, path in kinds:
                     print(f"round {i + 1}/{args.rounds}: {kind} {path}", file=sys.stderr)
-                    rounds[kind].append(_measure(ports[kind], _request(path, body), args.seconds))
+                    rounds[kind].append(_measure(ports[kind], requests[kind], args.seconds))
         finally:
             for server in servers.values():
                 server.terminate()
@@ -247,6 +293,13 @@ def main() -> None:
         f"p50 {split['p50_ms'] / fast['p50_ms']:.3f}x, throughput c=16 "
         f"{split['rps_16'] / fast['rps_16']:.2f}x"
     )
+    if "MLflow" in results:
+        mlflow = results["MLflow"]
+        print(
+            f"compiled vs `mlflow models serve`: p99 {mlflow['p99_ms'] / fast['p99_ms']:.1f}x "
+            f"lower, p50 {mlflow['p50_ms'] / fast['p50_ms']:.1f}x lower, throughput c=1 "
+            f"{fast['rps_1'] / mlflow['rps_1']:.1f}x, c=16 {fast['rps_16'] / mlflow['rps_16']:.1f}x"
+        )
 
 
 if __name__ == "__main__":

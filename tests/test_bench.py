@@ -19,6 +19,7 @@ QUICK = {
     "drift": ["--resamples", "2", "--sizes", "2000"],
     "batch": ["--rows", "20000"],
     "serve": ["--seconds", "0.5", "--rounds", "1"],
+    "serve_profile": ["--requests", "200"],
     # a relative interpreter path, as `make bench-pipeline` passes it (it must survive the
     # script's move into its temporary clone)
     "pipeline": ["--repeats", "1", "--pycaret-python", ".venv-pycaret/bin/python"],
