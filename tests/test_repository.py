@@ -59,6 +59,29 @@ def _change_then_fail(repo):
         raise RuntimeError("the pipeline failed")
 
 
+def test_a_refusal_removes_files_the_run_added_to_output_folders_only(small_repo):
+    repo = small_repo
+    (repo / "dvc.yaml").write_text(
+        "stages:\n  draw:\n    cmd: python draw.py\n    outs:\n"
+        "      - out/figures:\n          cache: false\n"
+    )
+    (repo / "out" / "figures").mkdir(parents=True)
+    (repo / "out" / "figures" / "volume.png").write_bytes(b"committed")
+    commit(repo, "a pipeline with a git-tracked output folder")
+    (repo / "notes.txt").write_text("the user's own, untracked")
+    with pytest.raises(RuntimeError, match="refused"):
+        _add_a_figure_then_fail(repo)
+    assert sorted(p.name for p in (repo / "out" / "figures").iterdir()) == ["volume.png"]
+    assert (repo / "notes.txt").read_text() == "the user's own, untracked"
+    assert repository.stage_outputs(repo) == ["out/figures"]
+
+
+def _add_a_figure_then_fail(repo):
+    with repository.put_back_unless_kept(repo, data_dir="data/retrain", report_dir="r"):
+        (repo / "out" / "figures" / "drift.png").write_bytes(b"made by the refused run")
+        raise RuntimeError("refused")
+
+
 def test_a_kept_release_is_left_in_place(small_repo):
     with repository.put_back_unless_kept(
         small_repo, data_dir="data/retrain", report_dir="reports/gate"

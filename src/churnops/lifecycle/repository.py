@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
+
 from churnops.registry import versions
 
 Say = Callable[[str], None]
@@ -73,12 +75,33 @@ def put_back_unless_kept(
         finally:
             if not kept:
                 versions.git(repo, "reset", "--quiet", "--hard", "HEAD")
+                # files the run added inside git-tracked output folders (a figure that the new
+                # data made possible): untracked, so `reset` leaves them
+                outputs = [p for p in stage_outputs(repo) if (repo / p).exists()]
+                if outputs:
+                    versions.git(repo, "clean", "--quiet", "--force", "-d", "--", *outputs)
                 if created:
                     shutil.rmtree(repo / data_dir, ignore_errors=True)
                 shutil.rmtree(repo / report_dir, ignore_errors=True)
                 if report.is_dir():
                     shutil.copytree(report, repo / report_dir)
                 versions.dvc(repo, "checkout", "--quiet", "--force", check=False)
+
+
+def stage_outputs(repo: Path) -> list[str]:
+    """The paths `dvc.yaml` declares as stage outputs, metrics or plots (interpolated paths
+    left out)."""
+    if not (repo / "dvc.yaml").is_file():
+        return []
+    spec = yaml.safe_load((repo / "dvc.yaml").read_text(encoding="utf-8")) or {}
+    paths = []
+    for stage in (spec.get("stages") or {}).values():
+        for key in ("outs", "metrics", "plots"):
+            for entry in stage.get(key) or []:
+                path = next(iter(entry)) if isinstance(entry, dict) else entry
+                if "${" not in str(path):
+                    paths.append(str(path))
+    return paths
 
 
 def run_pipeline(repo: Path, name: str, changes: list[str], say: Say) -> None:
