@@ -130,6 +130,7 @@ def test_experiment_then_metrics_diff(telco_repo):
     assert max(numbers) <= 25
 
 
+@pytest.mark.slow  # 18 s of `dvc exp run`: CI's slow step runs it
 def test_drift_scenario_experiment_shows_in_metrics_diff(telco_repo, monkeypatch):
     quiet = _read(telco_repo, "reports/monitor/metrics.json")
     assert quiet["drifted_columns"] == 0

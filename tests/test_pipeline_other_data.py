@@ -45,6 +45,7 @@ def _made_up_accounts(n: int = 500) -> pd.DataFrame:
 DOMAIN_WORDS = re.compile(r"churn(?!ops)|customer", re.IGNORECASE)
 
 
+@pytest.mark.slow  # 30 s of a full `dvc repro`: CI's slow step runs it
 def test_another_data_set_runs_after_churnops_init_alone(tmp_path):
     """A bank's accounts, written with ';' and decimal commas: `churnops init` writes every
     param, `dvc repro` runs it end to end, and nothing speaks of customers or churn."""
