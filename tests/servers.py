@@ -19,9 +19,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(folder, workdir, settings: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    """`churnops serve` on a free loopback port with the model in `folder` and `settings`
-    (CHURNOPS_* variables) on top; returns the process and its URL."""
+def start_server(
+    folder, workdir, settings: dict[str, str], *options: str
+) -> tuple[subprocess.Popen, str]:
+    """`churnops serve [options]` on a free port (loopback unless `options` give --host) with the
+    model in `folder` and `settings` (CHURNOPS_* variables) on top; the process and its URL."""
     model = {
         "CHURNOPS_MODEL": str(folder / "model.joblib"),
         "CHURNOPS_META": str(folder / "meta.json"),
@@ -30,7 +32,7 @@ def start_server(folder, workdir, settings: dict[str, str]) -> tuple[subprocess.
         "CHURNOPS_LOG": str(workdir / "predictions.sqlite"),
         "CHURNOPS_PARAMS": str(workdir / "no-params.yaml"),
     }
-    return serve(workdir, workdir, {**model, **settings})
+    return serve(workdir, workdir, {**model, **settings}, *options)
 
 
 def serve(cwd, workdir, settings: dict[str, str], *options: str) -> tuple[subprocess.Popen, str]:

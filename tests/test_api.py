@@ -340,7 +340,8 @@ def test_a_chunked_body_over_the_limit_is_413(client):
 
 def test_an_unwritable_log_is_not_ready_and_feedback_is_503(started, model_files, tmp_path):
     folder, record = model_files
-    client = started(_client(folder, log_path=tmp_path / "log.sqlite"))
+    # outcomes for one request fill the disk here: no limit on them
+    client = started(_client(folder, log_path=tmp_path / "log.sqlite", max_outcomes_per_id=10**6))
     request_id = client.post("/predict", json=record).json()["request_id"]
     db = client.app.state.service.log._db
     (pages,) = db.execute("PRAGMA page_count").fetchone()

@@ -6,6 +6,7 @@ import argparse
 
 from churnops.cli import (
     abtest,
+    audit,
     dashboard,
     gate,
     init,
@@ -28,7 +29,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="A reproducible machine-learning lifecycle for a binary outcome, on DVC.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for command in (init, summary, serve, predict, log, registry, gate, retrain, abtest, dashboard):
+    for command in (
+        init,
+        summary,
+        serve,
+        predict,
+        log,
+        registry,
+        gate,
+        retrain,
+        abtest,
+        dashboard,
+        audit,
+    ):
         command.add(commands)
     return parser
 

@@ -1,4 +1,5 @@
-"""`churnops log export`: the prediction log as a batch the monitor reads."""
+"""`churnops log export | erase | purge`: the prediction log as a batch the monitor reads; one
+customer's rows erased; rows older than the retention period purged (docs/governance.md)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,27 @@ def add(commands: Any) -> None:
     export.add_argument("--meta", type=Path, help=from_settings("meta"))
     export.add_argument("--schema", type=Path, help=from_settings("schema"))
     export.set_defaults(run=run)
+
+    erase = log_commands.add_parser(
+        "erase",
+        help="delete every prediction, outcome and failure of one customer (right to erasure)",
+    )
+    erase.add_argument("--customer", required=True, help="the id, as the requests gave it")
+    erase.add_argument("--reason", required=True, help="why (recorded in the audit table)")
+    purge = log_commands.add_parser(
+        "purge", help="delete everything logged before the retention period"
+    )
+    purge.add_argument(
+        "--older-than", help="days, e.g. 400d (default: params governance.retention_days)"
+    )
+    purge.add_argument("--reason", help="why (recorded in the audit table)")
+    for command in (erase, purge):
+        command.add_argument("--log", type=Path, help=from_settings("log"))
+        command.add_argument(
+            "--params", type=Path, help="params file (default: CHURNOPS_PARAMS, else params.yaml)"
+        )
+    erase.set_defaults(run=run_erase)
+    purge.set_defaults(run=run_purge)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -112,5 +134,69 @@ def run(args: argparse.Namespace) -> int:
         f"churnops log export: {rows:,} predictions of model "
         f"{version or 'any version'} ({known:,} with a known outcome) -> {args.out}"
         + (f"; left out {' and '.join(left_out)}" if left_out else "")
+    )
+    return 0
+
+
+def run_erase(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from churnops.config import load_params
+    from churnops.governance import privacy
+    from churnops.params import ParamsError
+    from churnops.serving import log_retention
+    from churnops.serving.settings import params_path
+
+    try:
+        fill_from_settings(args, ("log",))
+        governance = load_params(params_path(args.params))["governance"]
+        counts = log_retention.erase(
+            args.log,
+            args.customer,
+            privacy.from_params(governance),
+            why=args.reason,
+            by=log_retention.who(),
+        )
+    except (ParamsError, ValueError, OSError, sqlite3.Error) as exc:
+        print(f"churnops log erase: error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"churnops log erase: {counts['predictions']} predictions, {counts['outcomes']} outcomes "
+        f"and {counts['failures']} scoring failures of that customer deleted from {args.log}; "
+        "the audit table records the erasure, not the id"
+    )
+    return 0
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    import sqlite3
+
+    from churnops.config import load_params
+    from churnops.params import ParamsError
+    from churnops.serving import log_retention
+    from churnops.serving.settings import params_path
+
+    try:
+        fill_from_settings(args, ("log",))
+        older_than = args.older_than
+        if older_than is None:
+            days = load_params(params_path(args.params))["governance"]["retention_days"]
+            if days is None:
+                raise ValueError("give --older-than, or set params governance.retention_days")
+            older_than = f"{days}d"
+        before = log_retention.cutoff(older_than)
+        counts = log_retention.purge(
+            args.log,
+            before,
+            why=args.reason or f"retention: older than {older_than}",
+            by=log_retention.who(),
+        )
+    except (ParamsError, ValueError, OSError, sqlite3.Error) as exc:
+        print(f"churnops log purge: error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"churnops log purge: {counts['predictions']} predictions, {counts['outcomes']} outcomes "
+        f"and {counts['failures']} scoring failures logged before {before} deleted from "
+        f"{args.log}"
     )
     return 0

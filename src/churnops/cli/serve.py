@@ -28,6 +28,12 @@ def add(commands: Any) -> None:
         "balancer's idle timeout: a server that closes first races with a client reusing the "
         "connection, and that request is lost)",
     )
+    serve.add_argument(
+        "--insecure",
+        action="store_true",
+        help="listen beyond this machine without an API token (CHURNOPS_API_TOKEN): anyone who "
+        "reaches the port can send outcomes",
+    )
     serve.add_argument("--model", help=f"model file ({from_settings('model')})")
     serve.add_argument("--meta", help=f"its metadata ({from_settings('meta')})")
     serve.add_argument("--schema", help=f"input schema ({from_settings('schema')})")
@@ -63,6 +69,8 @@ def add(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from churnops.serving.auth import exposed
+    from churnops.serving.service import privacy_of
     from churnops.serving.settings import ENV
 
     if args.stage or args.version or args.abtest:
@@ -81,7 +89,14 @@ def run(args: argparse.Namespace) -> int:
     if args.workers > 1:  # every worker's metrics in one folder, collected by any scrape
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="churnops-metrics-")
     try:  # a bad setting fails here, naming it and the value, before any worker starts
-        settings_from_env()
+        settings = settings_from_env()
+        privacy_of(settings)  # pseudonymising without a key: refuse to start, saying why
+        if exposed(args.host) and settings.api_token is None and not args.insecure:
+            raise ValueError(
+                f"--host {args.host} listens beyond this machine and no API token is set: "
+                "anyone could send outcomes to /feedback. Set CHURNOPS_API_TOKEN (16 characters "
+                "or more), or give --insecure to accept that"
+            )
     except ValueError as exc:
         print(f"churnops serve: error: {exc}", file=sys.stderr)
         return 2

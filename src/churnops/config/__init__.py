@@ -22,6 +22,7 @@ from churnops.config.sections import (
     Fairness,
     Featurize,
     Gate,
+    Governance,
     Monitor,
     Prepare,
     Problem,
@@ -51,6 +52,7 @@ class Params(_Section):
     gate: Gate
     retrain: Retrain
     abtest: Abtest
+    governance: Governance
 
 
 def validate(params: dict[str, Any], *, source: str = "params.yaml") -> dict[str, Any]:

@@ -220,6 +220,13 @@ class Gate(_Section):
     max_latency_ratio: float = Field(ge=1)
 
 
+class Governance(_Section):
+    pseudonymize_ids: bool
+    key_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$")
+    key_file: str | None
+    retention_days: int | None = Field(ge=1)
+
+
 class Retrain(_Section):
     holdout_share: float = Field(ge=0, lt=1)
     min_new_rows: int = Field(ge=1)

@@ -1,2 +1,2 @@
-"""The lifecycle's loops over the whole project: retraining from production feedback, and the
-monitoring dashboard over time."""
+"""The lifecycle's loops over the whole project: retraining from production feedback, the
+monitoring dashboard over time, and the audit trail."""

@@ -25,6 +25,9 @@ from typing import Any
 
 import pandas as pd
 
+from churnops.governance.privacy import Privacy
+from churnops.serving import log_upgrade
+
 SYNC_MODES = ("NORMAL", "FULL")
 _COLUMNS = (
     "request_id, item, logged_at, record_id, model_version, engine, inputs, probability, "
@@ -77,49 +80,6 @@ CREATE TABLE IF NOT EXISTS health (
 """
 
 
-# columns renamed since churnops 0.3 (table, old name, new name): a log written by an older
-# service is upgraded in place when it is opened
-_RENAMED = (
-    ("predictions", "customer_id", "record_id"),
-    ("outcomes", "customer_id", "record_id"),
-    ("outcomes", "churned", "outcome"),
-)
-
-
-# columns added since (table, column, type): absent in an older log, added when it is opened
-_ADDED = (("predictions", "arm", "TEXT"), ("predictions", "experiment", "TEXT"))
-
-
-def _upgrade(db: sqlite3.Connection) -> None:
-    """Rename and add the columns of an older log (one transaction; nothing to do on a new
-    one)."""
-    columns = {
-        table: {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        for table in ("predictions", "outcomes")
-    }
-    renames = [(table, old, new) for table, old, new in _RENAMED if old in columns[table]]
-    added = [
-        (table, column, kind)
-        for table, column, kind in _ADDED
-        if columns[table] and column not in columns[table]  # an older table, not a new file
-    ]
-    if not renames and not added:
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        for index in ("predictions_customer", "outcomes_customer"):
-            db.execute(f"DROP INDEX IF EXISTS {index}")
-        for table, old, new in renames:
-            db.execute(f"ALTER TABLE {table} RENAME COLUMN {old} TO {new}")
-        for table, column, kind in added:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
 def utc_now() -> str:
     """Now in UTC as ISO 8601 text with microseconds (sorts as time)."""
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds")
@@ -164,6 +124,14 @@ class Prediction:
     experiment: str | None = None
 
 
+class OutcomeLimit(Exception):
+    """An id already has as many outcomes as the limit allows."""
+
+    def __init__(self, recorded: int) -> None:
+        super().__init__(f"{recorded} outcomes already recorded")
+        self.recorded = recorded
+
+
 @dataclass(frozen=True)
 class Failure:
     """A record the model could not score (a non-finite score, or the model raised): kept so
@@ -187,15 +155,20 @@ class PredictionLog:
     Args:
         path: the database file; its folder is created.
         synchronous: NORMAL (survives a killed process) or FULL (also a power cut).
+        privacy: how record ids are stored (their keyed HMAC when pseudonymising); the callers
+            give raw ids, every method stores and looks up their stored form.
     """
 
-    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self, path: str | Path, *, synchronous: str = "NORMAL", privacy: Privacy | None = None
+    ) -> None:
         if synchronous not in SYNC_MODES:
             raise ValueError(
                 f"prediction log synchronous mode must be one of {list(SYNC_MODES)}, "
                 f"got {synchronous!r}"
             )
         self.path = Path(path)
+        self.privacy = privacy or Privacy()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(
@@ -205,7 +178,7 @@ class PredictionLog:
         if mode.lower() != "wal":
             raise sqlite3.OperationalError(f"{self.path}: cannot switch to WAL mode (got {mode})")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
-        _upgrade(self._db)
+        log_upgrade.upgrade(self._db)
         self._db.executescript(_SCHEMA)
         self.last_error: str | None = None
 
@@ -215,13 +188,13 @@ class PredictionLog:
 
     def record(self, predictions: Sequence[Prediction], *, logged_at: str | None = None) -> None:
         """Write the predictions of one request in one transaction; returns once committed."""
-        at = logged_at or utc_now()
+        at, stored = logged_at or utc_now(), self.privacy.pseudonym
         rows = [
             (
                 p.request_id,
                 p.item,
                 at,
-                p.record_id,
+                stored(p.record_id),
                 p.model_version,
                 p.engine,
                 json.dumps(p.inputs, separators=(",", ":"), allow_nan=False),
@@ -242,7 +215,16 @@ class PredictionLog:
         """Write the records of one request the model could not score, in one transaction."""
         at = utc_now()
         rows = [
-            (at, f.request_id, f.item, f.record_id, f.model_version, f.arm, f.experiment, f.reason)
+            (
+                at,
+                f.request_id,
+                f.item,
+                self.privacy.pseudonym(f.record_id),
+                f.model_version,
+                f.arm,
+                f.experiment,
+                f.reason,
+            )
             for f in failures
         ]
         with self._transaction():
@@ -282,7 +264,12 @@ class PredictionLog:
             self.last_error = None
 
     def record_outcome(
-        self, *, positive: bool, request_id: str | None = None, record_id: str | None = None
+        self,
+        *,
+        positive: bool,
+        request_id: str | None = None,
+        record_id: str | None = None,
+        limit: int | None = None,
     ) -> tuple[int, int]:
         """Store an observed outcome (`positive`: the positive label was observed) for a request
         or a record id. Outcomes may be sent again
@@ -291,14 +278,24 @@ class PredictionLog:
         Returns:
             How many logged predictions it applies to (0: nothing was stored), and how many
             outcomes are now recorded for that id.
+
+        Raises:
+            OutcomeLimit: `limit` outcomes are already recorded for that id (nothing stored).
         """
         if (request_id is None) == (record_id is None):
             raise ValueError("give exactly one of request_id and record_id")
+        record_id = self.privacy.pseudonym(record_id)
         column, key = ("request_id", request_id) if request_id else ("record_id", record_id)
         with self._transaction():
             (matches,) = self._db.execute(
                 f"SELECT COUNT(*) FROM predictions WHERE {column} = ?", (key,)
             ).fetchone()
+            if matches and limit is not None:
+                (recorded,) = self._db.execute(
+                    f"SELECT COUNT(*) FROM outcomes WHERE {column} = ?", (key,)
+                ).fetchone()
+                if recorded >= limit:
+                    raise OutcomeLimit(recorded)
             if matches:
                 self._db.execute(
                     "INSERT INTO outcomes (recorded_at, request_id, record_id, outcome) "

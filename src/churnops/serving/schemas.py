@@ -60,13 +60,14 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers a route can give."""
     meaning = {
         400: "unparsable or too deeply nested JSON",
-        401: "no admin token sent",
-        403: "wrong admin token, or admin routes disabled",
+        401: "no bearer token sent (the API token, or the admin token on admin routes)",
+        403: "wrong token, or admin routes disabled",
         409: "the reload failed: the old model is still served",
         404: "no logged prediction has that request or record id",
         413: "body over the size limit",
         415: "content type is not application/json",
         422: "invalid values, naming each field and the value received",
+        429: "this id already has as many outcomes as max_outcomes_per_id allows",
         503: "model not ready, or the prediction log cannot be written",
     }
     return {c: {"model": ErrorBody, "description": meaning[c]} for c in codes}

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Request
 
 from churnops.data.contract import Contract
+from churnops.governance.privacy import Privacy, load_key
 from churnops.serving import artifact, prediction_log
 from churnops.serving import experiment as ab
 from churnops.serving.errors import ServiceError, public
@@ -65,7 +66,9 @@ def start(settings: Settings, contract: Contract, metrics: Metrics | None = None
     service = Service(settings=settings, contract=contract, metrics=metrics or Metrics())
     service.registry_version = settings.registry_version
     try:
-        service.log = prediction_log.PredictionLog(settings.log_path, synchronous=settings.log_sync)
+        service.log = prediction_log.PredictionLog(
+            settings.log_path, synchronous=settings.log_sync, privacy=privacy_of(settings)
+        )
         if settings.experiment_path is not None:
             experiment = ab.load(settings.experiment_path, service.log, engine=settings.engine)
             control = experiment.control
@@ -152,6 +155,17 @@ def stop(service: Service) -> None:
     """Close the log (every acknowledged prediction is already committed)."""
     if service.log is not None:
         service.log.close()
+
+
+def privacy_of(settings: Settings) -> Privacy:
+    """How the log stores record ids under these settings.
+
+    Raises:
+        MissingKey: pseudonymisation is on and no key is set.
+    """
+    if not settings.pseudonymize_ids:
+        return Privacy()
+    return Privacy(key=load_key(env=settings.hmac_key_env, file=settings.hmac_key_file))
 
 
 def current(request: Request) -> Service:

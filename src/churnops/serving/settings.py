@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -47,6 +47,27 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1)
     # bearer token of the admin routes (POST /admin/reload); none: those routes are disabled
     admin_token: str | None = Field(None, min_length=16, repr=False)
+    # bearer token of the routes that change data (POST /feedback); none: open (loopback only,
+    # unless `churnops serve --insecure`)
+    api_token: str | None = Field(None, min_length=16, repr=False)
+    # POST /predict needs the API token too
+    predict_auth: bool = False
+    # outcomes recorded per request id or record id (corrections included); more: 429
+    max_outcomes_per_id: int = Field(20, ge=1)
+    # params governance: record ids stored as their keyed HMAC, the key from this variable or
+    # file (docs/governance.md)
+    pseudonymize_ids: bool = False
+    hmac_key_env: str = "CHURNOPS_HMAC_KEY"
+    hmac_key_file: str | None = None
+
+    @model_validator(mode="after")
+    def _predict_auth_needs_a_token(self) -> Settings:
+        if self.predict_auth and self.api_token is None:
+            raise ValueError(
+                "predict_auth (CHURNOPS_PREDICT_AUTH) is on but no API token is set: set "
+                "CHURNOPS_API_TOKEN (16 characters or more)"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -75,11 +96,22 @@ ENV = {
     "registry_version": "CHURNOPS_REGISTRY_VERSION",
     "registry_stage": "CHURNOPS_REGISTRY_STAGE",
     "admin_token": "CHURNOPS_ADMIN_TOKEN",
+    "api_token": "CHURNOPS_API_TOKEN",
+    "predict_auth": "CHURNOPS_PREDICT_AUTH",
+    "max_outcomes_per_id": "CHURNOPS_MAX_OUTCOMES",
     "workers": "CHURNOPS_WORKERS",
     "experiment_path": "CHURNOPS_EXPERIMENT",
 }
+# settings never shown in an error message
+SECRETS = ("admin_token", "api_token")
 # the params.yaml `serve` keys that are settings (the section's other keys are the pipeline's)
 PARAMS_KEYS = ("policy", "max_batch", "max_body_bytes", "log_path")
+# the settings that params `governance` gives (setting: its key there)
+GOVERNANCE_KEYS = {
+    "pseudonymize_ids": "pseudonymize_ids",
+    "hmac_key_env": "key_env",
+    "hmac_key_file": "key_file",
+}
 
 _params_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
     "churnops_params_file", default=None
@@ -107,8 +139,13 @@ class _ParamsServe(PydanticBaseSettingsSource):
         path = params_path(_params_file.get())
         if not path.is_file():
             return {}
-        serve = load_params(path).get("serve") or {}
-        return {key: serve[key] for key in PARAMS_KEYS if key in serve}
+        params = load_params(path)
+        serve, governance = params.get("serve") or {}, params.get("governance") or {}
+        given = {key: serve[key] for key in PARAMS_KEYS if key in serve}
+        given.update(
+            {name: governance[key] for name, key in GOVERNANCE_KEYS.items() if key in governance}
+        )
+        return given
 
 
 def params_path(params_file: str | Path | None = None) -> Path:
@@ -130,12 +167,14 @@ def settings_from_env(params_file: str | Path | None = None, **options: Any) -> 
         return Settings(**options)
     except ValidationError as error:
         problem = error.errors()[0]
+        if not problem["loc"]:  # a rule across settings: its message names them
+            raise ValueError(problem["msg"].removeprefix("Value error, ")) from None
         name = ".".join(str(part) for part in problem["loc"])
         sources = [ENV[name]] if name in ENV else []
         sources += [f"params serve.{name}"] if name in PARAMS_KEYS else []
         source = f" ({' or '.join(sources)})" if sources else ""
-        raise ValueError(
-            f"setting {name}{source}: {problem['msg']}, got {problem.get('input')!r}"
-        ) from None
+        value = problem.get("input")
+        got = f"{len(str(value))} characters" if name in SECRETS else repr(value)
+        raise ValueError(f"setting {name}{source}: {problem['msg']}, got {got}") from None
     finally:
         _params_file.reset(token)

@@ -2,32 +2,16 @@
 when served by stage) and swap it in; disabled unless an admin token is configured
 (CHURNOPS_ADMIN_TOKEN), and then only with `Authorization: Bearer <token>`."""
 
-import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 
 from churnops.serving import schemas, service
+from churnops.serving.auth import admin
 from churnops.serving.errors import ServiceError
-from churnops.serving.service import Service, current
+from churnops.serving.service import Service
 
 router = APIRouter()
-
-
-def admin(
-    svc: Annotated[Service, Depends(current)],
-    authorization: Annotated[str | None, Header()] = None,
-) -> Service:
-    """Dependency: the caller holds the admin token (compared in constant time)."""
-    token = svc.settings.admin_token
-    if token is None:
-        raise ServiceError(403, "forbidden", "admin routes are disabled: set CHURNOPS_ADMIN_TOKEN")
-    if not authorization or not authorization.startswith("Bearer "):
-        raise ServiceError(401, "unauthorized", "send Authorization: Bearer <admin token>")
-    given = authorization.removeprefix("Bearer ").encode()
-    if not hmac.compare_digest(given, token.encode()):
-        raise ServiceError(403, "forbidden", "wrong admin token")
-    return svc
 
 
 @router.post("/admin/reload", responses=schemas.error_responses(401, 403))

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from churnops.data import contract_docs
 from churnops.data.contract import Contract
-from churnops.serving import experiment, schemas
+from churnops.serving import auth, experiment, schemas
 from churnops.serving.errors import (
     BIG_BODY,
     LOG_DOWN,
@@ -50,7 +50,7 @@ def router_for(contract: Contract, settings: Settings) -> APIRouter:
         response_model=schemas.predict_response(contract.words),
         summary="Predict",
         description=_description(contract),
-        responses=schemas.error_responses(400, 413, 415, 422, 503),
+        responses=schemas.error_responses(400, 401, 403, 413, 415, 422, 503),
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -78,6 +78,7 @@ def _description(contract: Contract) -> str:
 async def predict(request: Request) -> JSONResponse:
     """Score the records of a request (see `_description`)."""
     service = current(request)
+    auth.check_predict(request, service)  # 401/403 when /predict needs the API token
     ready_model(request)  # 503 with the reason when no model is loaded
     contract, settings = service.contract, service.settings
     body = await request.body()

@@ -1,0 +1,1 @@
+"""Governance: privacy of what the service stores (pseudonymised ids, PII never stored raw)."""
