@@ -8,6 +8,7 @@ each a real `uvicorn` process with one worker:
                 `Pipeline.predict_proba`, prediction log on;
   (c) no-op:    the same app with a `/noop` route that parses and validates the same request
                 body and returns a constant: the ceiling for this stack;
+  (a') explained: server (a) asked for reason codes (`/predict?explain=true`);
   (d) A/B:      (a) inside an A/B experiment of two arms (both the workspace's bundle, an A/A
                 test): the cost of the traffic split, each customer id hashed to its arm;
   (e) MLflow:   with --mlflow-python, `mlflow models serve` of the same pickled pipeline (saved
@@ -231,6 +232,7 @@ def main() -> None:
 
     kinds = [
         ("compiled", "/predict"),
+        ("explained", "/predict?explain=true"),  # the compiled server, with reason codes
         ("naive", "/predict"),
         ("no-op", "/noop"),
         ("A/B", "/predict"),
@@ -240,10 +242,12 @@ def main() -> None:
     rounds: dict[str, list[dict[str, float]]] = {kind: [] for kind, _ in kinds}
     with tempfile.TemporaryDirectory(prefix="churnops-bench-serve-") as logs:
         ports = {kind: _free_port() for kind, _ in kinds}
+        ports["explained"] = ports["compiled"]
         servers = {}
         try:
             for kind, _ in kinds:
-                servers[kind] = _start(kind, ports[kind], Path(logs), args.mlflow_python)
+                if kind != "explained":
+                    servers[kind] = _start(kind, ports[kind], Path(logs), args.mlflow_python)
             requests = {k: _request(path, bodies.get(k, body)) for k, path in kinds}
             for kind, _ in kinds:  # warm-up
                 _measure(ports[kind], requests[kind], 1.0)
@@ -292,6 +296,11 @@ def main() -> None:
         f"({(split['p99_ms'] / fast['p99_ms'] - 1) * 100:+.1f}%), "
         f"p50 {split['p50_ms'] / fast['p50_ms']:.3f}x, throughput c=16 "
         f"{split['rps_16'] / fast['rps_16']:.2f}x"
+    )
+    explained = results["explained"]
+    print(
+        f"?explain=true vs plain compiled: p99 {explained['p99_ms'] / fast['p99_ms']:.2f}x, "
+        f"p50 {explained['p50_ms'] / fast['p50_ms']:.2f}x (target: p99 <= 2x)"
     )
     if "MLflow" in results:
         mlflow = results["MLflow"]

@@ -45,6 +45,9 @@ def main() -> None:
         "monitor": _monitor(reports / "monitor"),
         "problem": get(params, "problem", None),
         "recipes": list(get(params, "featurize.recipes", None) or []),
+        "governance": params["governance"],
+        "gate": params["gate"],
+        "rules": params["monitor"]["rules"],
         "source": {
             "path": get(params, "prepare.raw_path"),
             "sha256": get(params, "prepare.sha256", None),

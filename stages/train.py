@@ -47,6 +47,7 @@ def main() -> None:
             train_md5=file_digest(args.train, "md5"),
             schema=read_json(args.schema),
             spec=spec,
+            rows=rows,
         )
         out.write_json(args.meta, meta)
         out.write_json(args.cv_json, report)

@@ -64,6 +64,19 @@ def outputs(folder: Path = FIXTURE) -> dict[str, Any]:
         },
         "recipes": [{"kind": "log", "name": "log_total_charges", "column": "TotalCharges"}],
         "source": {"path": "data/raw/sample.csv", "sha256": None},
+        **_params_parts(),
+    }
+
+
+def _params_parts() -> dict[str, Any]:
+    """The params the model card reads (governance, gate, monitor rules), from the tests'."""
+    import yaml
+
+    params = yaml.safe_load((ROOT / "tests" / "params.yaml").read_text(encoding="utf-8"))
+    return {
+        "governance": params["governance"],
+        "gate": params["gate"],
+        "rules": params["monitor"]["rules"],
     }
 
 

@@ -162,3 +162,23 @@ def test_chunks_of_a_csv_in_the_params_format(tmp_path):
     assert [c["amount"].tolist() for c in chunks] == [["1.5", "2"], ["-0.25"]]
     with pytest.raises(InputFileError, match=r"set prepare\.csv\.sep: ';'"):
         list(batch_scoring.read_chunks(path, 2))
+
+
+def test_predict_explain_adds_reason_codes_that_sum_to_the_log_odds(model_files, tmp_path):
+    folder, _, path = _input(model_files, tmp_path, "csv")
+    out = tmp_path / "explained.parquet"
+    args = ["predict", "--input", str(path), "--output", str(out), "--explain", "3",
+            "--model", str(folder / "model.joblib"), "--meta", str(folder / "meta.json"),
+            "--schema", str(folder / "schema.json"),
+            "--compiled", str(folder / "compiled")]  # fmt: skip
+    assert cli.main(args) == 0
+    scored = pd.read_parquet(out)
+    assert len(scored) == 23
+    for p, text in zip(scored["probability"], scored["explanation"], strict=True):
+        explanation = json.loads(text)
+        listed = sum(c["contribution"] for c in explanation["contributions"])
+        assert len(explanation["contributions"]) == 3
+        assert explanation["baseline"] + listed + explanation["others"] == pytest.approx(
+            np.log(p / (1 - p)), abs=1e-5
+        )
+    assert cli.main([*args[:-8], "--explain", "0", *args[-8:], "--overwrite"]) == 2

@@ -20,7 +20,10 @@ pytestmark = pytest.mark.slow
 
 # the project's own folders that a package build does not need (only at the top: the package
 # has a `data` subpackage of its own)
-_TOP = {".venv", ".venv-pycaret", ".git", ".dvc", "data", "reports", "models", "logs", ".tmp"}
+_TOP = {
+    *(".venv", ".venv-pycaret", ".venv-mlflow", ".git", ".dvc"),
+    *("data", "reports", "models", "logs", ".tmp", ".churnops"),
+}
 
 
 def _leave_out(folder: str, names: list[str]) -> set[str]:

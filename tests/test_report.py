@@ -41,8 +41,10 @@ CARD_SECTIONS = (
     "## Business threshold",
     "## Fairness and bias",
     "## Limitations and risks",
+    "## Risks and mitigations",
     "## Serving",
     "## Monitoring and maintenance",
+    "## Data retention and privacy",
     "## Versions and hashes",
 )
 

@@ -25,6 +25,13 @@ def add(commands: Any) -> None:
         "--overwrite", action="store_true", help="replace OUTPUT and REJECTS if they exist"
     )
     predict.add_argument("--chunk-rows", type=int, default=100_000)
+    predict.add_argument(
+        "--explain",
+        type=int,
+        metavar="TOP",
+        help="add an explanation column: the TOP largest reason codes per row, as JSON "
+        "(as /predict?explain=true gives them; linear models)",
+    )
     # unset options come from the service's settings: params serve, CHURNOPS_*, the defaults
     predict.add_argument("--policy", choices=("reject", "flag"), help=from_settings("policy"))
     predict.add_argument("--model", type=Path, help=from_settings("model"))
@@ -60,6 +67,12 @@ def run(args: argparse.Namespace) -> int:
             threads=os.cpu_count() or 1,
         )
         contract = Contract(model.schema, args.policy)
+        if args.explain is not None:
+            if args.explain < 1:
+                raise ValueError(
+                    f"--explain takes how many reason codes (>= 1), got {args.explain}"
+                )
+            model.explainer  # noqa: B018  (refuse before reading anything when it cannot)
         with tqdm(desc="scoring", unit="rows", disable=None) as bar, staged_outputs() as out:
             counts = batch_scoring.score(
                 batch_scoring.read_chunks(args.input, args.chunk_rows, csv_format(args)),
@@ -68,8 +81,10 @@ def run(args: argparse.Namespace) -> int:
                 output=out.path(args.output),
                 rejects=out.path(rejects),
                 progress=bar.update,
+                explain_top=args.explain,
             )
     except (*USER_ERRORS, artifact.ModelIntegrityError, ValueError, OSError) as exc:
+        # explain.NoExplanation is a ValueError: it names the model's type
         print(f"churnops predict: error: {exc}", file=sys.stderr)
         return 2
     print(

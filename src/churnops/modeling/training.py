@@ -218,11 +218,13 @@ def metadata(
     train_md5: str,
     schema: Mapping[str, Any],
     spec: DataSpec,
+    rows: pd.DataFrame,
 ) -> dict[str, Any]:
-    """models/model_meta.json for the fitted model (no timestamps)."""
+    """models/model_meta.json for the fitted model (no timestamps), with the training `rows`'
+    mean encoded features: the baseline per-prediction explanations are measured from."""
     tuned = {k.removeprefix("model__"): v for k, v in trained.best["params"].items()}
     estimator_params = {**(trained.candidates[trained.chosen].get("params") or {}), **tuned}
-    return model_metadata(
+    meta = model_metadata(
         model_sha256=model_sha256,
         train_md5=train_md5,
         schema=schema,
@@ -237,6 +239,16 @@ def metadata(
         selection=trained.selection,
         versions=library_versions(),
     )
+    meta["encoded_mean"] = encoded_mean(trained.model, rows[list(spec.columns)])
+    return meta
+
+
+def encoded_mean(model: Any, rows: pd.DataFrame) -> list[float]:
+    """The mean of the rows as the fitted pipeline's estimator sees them, one value per encoded
+    feature, in its order; rounded to 10 decimals (+0.0 turns -0.0 into 0.0), so that the
+    summation order of another machine cannot change the file."""
+    means = feature_frame(model.named_steps["features"], rows).mean()
+    return [round(float(m), 10) + 0.0 for m in means]
 
 
 def library_versions() -> dict[str, str]:

@@ -182,7 +182,13 @@ def limitations(
     return [*lines, ""]
 
 
-def monitoring(schema: Mapping[str, Any], threshold: float) -> list[str]:
+def monitoring(
+    schema: Mapping[str, Any], threshold: float, rules: list[Mapping[str, Any]] | None = None
+) -> list[str]:
+    alert_rules = [
+        f"  - {r['level']}: `{r['name']}` when {r['metric']} {r['op']} {r['value']}"
+        for r in rules or []
+    ]
     return [
         "## Monitoring and maintenance",
         "",
@@ -196,6 +202,57 @@ def monitoring(schema: Mapping[str, Any], threshold: float) -> list[str]:
         "- Retrain (`dvc repro` on refreshed data) when performance degrades, inputs drift, "
         "the model ages past its review date, or enough new labelled data accrues; compare the "
         "candidate with `dvc metrics diff` before promoting it.",
+        *(["- The monitor's alert rules (params `monitor.rules`):", *alert_rules] if rules else []),
+        "- From an alert to a post-mortem, each step with its command: `docs/runbook.md`.",
+        "",
+    ]
+
+
+def risks(governance: Mapping[str, Any], gate: Mapping[str, Any], words: Words) -> list[str]:
+    """Each risk with the mitigation in place, from params."""
+    rows = [
+        ("The inputs drift away from the training data",
+         "per-feature drift tests and effect sizes on every monitored batch; alerts by rule; a "
+         "retraining trigger"),
+        ("Performance degrades as outcomes arrive",
+         "accuracy bound against the evaluated figure (monitor rule); `churnops retrain` with a "
+         "gate against the champion"),
+        ("A worse model is released",
+         f"the promotion gate: ROC-AUC >= {gate['min_roc_auc']}, at most {gate['max_auc_drop']} "
+         f"below the champion, fairness gap increase <= {gate['max_fairness_gap_increase']}, "
+         f"p99 latency <= {gate['max_latency_ratio']}x; rollback by registry tag"),
+        (f"Decisions about some groups of {words.entities} are unfair",
+         "parity gaps per group with intervals at evaluation and in the gate"),
+        (f"The log exposes {words.entities}' identities",
+         "record ids stored as keyed HMACs" if governance["pseudonymize_ids"]
+         else "record ids stored as given: turn on `governance.pseudonymize_ids`"),
+        ("Outcomes are forged through `/feedback`",
+         "a bearer token when set; the service refuses to listen beyond loopback without one"),
+    ]  # fmt: skip
+    lines = ["## Risks and mitigations", "", "| risk | mitigation |", "|---|---|"]
+    return [*lines, *(f"| {risk} | {mitigation} |" for risk, mitigation in rows), ""]
+
+
+def privacy(governance: Mapping[str, Any], words: Words) -> list[str]:
+    """Data retention and privacy, from params `governance`."""
+    days = governance["retention_days"]
+    ids = (
+        f"as a keyed HMAC-SHA256 (the key from ${governance['key_env']} or a file outside the "
+        "repository), never the raw id"
+        if governance["pseudonymize_ids"]
+        else "as given (pseudonymisation is off)"
+    )
+    return [
+        "## Data retention and privacy",
+        "",
+        f"- The prediction log keeps each {words.entity}'s id {ids}, with the validated inputs, "
+        "the score and the decision.",
+        f"- Retention: {f'{days} days' if days else 'not set'}; `churnops log purge` deletes "
+        "older predictions, outcomes and failures.",
+        f"- Erasure on request: `churnops log erase` deletes every row of one {words.entity} "
+        "(by id), overwriting the bytes; the audit table records it without the id.",
+        "- `churnops audit` lists registrations, promotions, rollbacks, erasures and purges with "
+        "who, when and why.",
         "",
     ]
 
@@ -261,7 +318,14 @@ def render(outputs: Mapping[str, Any]) -> str:
     lines += limitations(
         outputs["quality"], outputs["fairness"], outputs["diagnostics"], top, words
     )
+    governance = outputs.get("governance")
+    if governance and outputs.get("gate"):
+        lines += risks(governance, outputs["gate"], words)
     lines += serving_section(outputs["compiled"])
-    lines += monitoring(outputs["schema"], meta["decision_threshold"]["value"])
+    lines += monitoring(
+        outputs["schema"], meta["decision_threshold"]["value"], outputs.get("rules")
+    )
+    if governance:
+        lines += privacy(governance, words)
     lines += versions(meta, outputs["source"])
     return "\n".join(lines)

@@ -3,6 +3,7 @@ metadata, scored at the decision threshold the pipeline chose."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,17 @@ class LoadedModel:
     @property
     def version(self) -> str:
         return self.meta["model_sha256"][:12]
+
+    @functools.cached_property
+    def explainer(self) -> Any:
+        """The model's reason-code explainer (`churnops.serving.explain`), built once.
+
+        Raises:
+            explain.NoExplanation: this model cannot be explained, saying why.
+        """
+        from churnops.serving import explain
+
+        return explain.explainer(self.pipeline, self.meta)
 
     @property
     def engine(self) -> str:

@@ -5,6 +5,7 @@ Reads and writes in chunks, so memory stays bounded whatever the file size."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,7 @@ def score(
     output: str | Path,
     rejects: str | Path,
     progress: Callable[[int], None] = lambda n: None,
+    explain_top: int | None = None,
 ) -> dict[str, int]:
     """Check and score every chunk; write predictions and rejects as Parquet.
 
@@ -98,6 +100,8 @@ def score(
         model: a `serving.LoadedModel`.
         contract: the input contract (schema and policy) rows are checked with.
         progress: called with the number of rows of each finished chunk.
+        explain_top: add an `explanation` column (the API's explanation as JSON text) with
+            this many contributions; the model must be explainable (`model.explainer`).
 
     Returns:
         Counts of rows read, scored and rejected, and of scored rows carrying a warning.
@@ -134,6 +138,9 @@ def score(
                             "warnings": warnings[scored.index].to_numpy(),
                         }
                     )
+                    if explain_top is not None:
+                        frame["explanation"] = _explained(model, typed.loc[scored.index],
+                                                          explain_top)  # fmt: skip
                     _write(writers, "out", output, frame)
             if (~good).any():
                 frame = pd.DataFrame(
@@ -175,8 +182,21 @@ def _predict_isolated(model: Any, rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _explained(model: Any, typed: pd.DataFrame, top: int) -> list[str]:
+    features = list(model.schema["features"])
+    rows = typed[features].astype(object).where(typed[features].notna(), None)
+    records = rows.to_dict("records")
+    return [json.dumps(e) for e in model.explainer.explain(records, top)]
+
+
+def _schema(key: str, frame: pd.DataFrame) -> pa.Schema:
+    schema = SCHEMAS[key]
+    return schema.append(pa.field("explanation", pa.string())) if "explanation" in frame else schema
+
+
 def _write(writers: dict, key: str, path: str | Path, frame: pd.DataFrame) -> None:
-    table = pa.Table.from_pandas(frame, schema=SCHEMAS[key], preserve_index=False)
+    schema = _schema(key, frame)
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     if key not in writers:
-        writers[key] = pq.ParquetWriter(path, SCHEMAS[key])
+        writers[key] = pq.ParquetWriter(path, schema)
     writers[key].write_table(table)

@@ -20,6 +20,22 @@ from churnops.data.contract import TEXT_LIMIT
 from churnops.data.words import Words
 
 
+class Contribution(BaseModel):
+    input: str = Field(description='an input column, or several joined by " & "')
+    value: Any = Field(description="its value in the request")
+    contribution: float = Field(description="log-odds it adds to the baseline")
+
+
+class Explanation(BaseModel):
+    """Reason codes: baseline + contributions + others = log_odds."""
+
+    method: str
+    baseline: float = Field(description="log-odds of the mean training row")
+    log_odds: float
+    contributions: list[Contribution] = Field(description="the largest first (?top=, default 5)")
+    others: float = Field(description="the sum of the contributions not listed")
+
+
 def predict_response(words: Words) -> type[BaseModel]:
     """The /predict answer, its id field named as the data's id column."""
     prediction = create_model(
@@ -34,6 +50,10 @@ def predict_response(words: Words) -> type[BaseModel]:
         warnings=(list[str], Field([], description="values scored but unusual (policy flag)")),
         model_version=(str, Field(description="the model that scored it")),
         arm=(str | None, Field(None, description="its A/B arm (null outside an experiment)")),
+        explanation=(
+            Explanation | None,
+            Field(None, description="with ?explain=true: why, in log-odds per input column"),
+        ),
     )
     return create_model(
         "PredictResponse",

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from churnops.data import contract_docs
 from churnops.data.contract import Contract
-from churnops.serving import auth, experiment, schemas
+from churnops.serving import auth, experiment, explain, schemas
 from churnops.serving.errors import (
     BIG_BODY,
     LOG_DOWN,
@@ -111,6 +111,7 @@ async def predict(request: Request) -> JSONResponse:
     request_id = uuid.uuid4().hex
     received_at = getattr(request.state, "received_at", None) or time.perf_counter()
     groups = _groups(service, checks)
+    top = _explain_top(request, groups)  # None: no explanation asked
     try:
         scored = await _score(service, groups, checks, request_id, received_at)
     except ScoreError as exc:
@@ -150,6 +151,10 @@ async def predict(request: Request) -> JSONResponse:
                 "model_version": scored_by.version,
                 "arm": arm,
             }
+        if top is not None:
+            explained = scored_by.explainer.explain([checks[i].values for i in items], top)
+            for i, explanation in zip(items, explained, strict=True):
+                out[i]["explanation"] = explanation
         service.metrics.predicted([out[i]["decision"] for i in items], arm)
     one = models[0] if len({m.version for m in models}) == 1 else None
     # built from plain floats, bools and strings: sent as it is, not re-validated
@@ -224,6 +229,25 @@ def _failed(service, groups, checks, request_id: str, positions, reason: str) ->
     except (sqlite3.Error, OSError) as exc:
         log.error("failures of request %s not logged: %s", request_id, exc)
         service.metrics.log_failures.inc(len(failures))
+
+
+def _explain_top(request: Request, groups) -> int | None:
+    """`?explain=true[&top=K]`: how many contributions to list (default 5), None when no
+    explanation is asked; 422 before anything is scored when one cannot be given."""
+    query = request.query_params
+    if query.get("explain", "false").lower() not in ("true", "1", "yes"):
+        return None
+    text = query.get("top", "5")
+    if not text.isdigit() or int(text) < 1:
+        raise ServiceError(422, "invalid request", [
+            {"field": "top", "value": plain(text), "message": "top must be a whole number >= 1"}
+        ])  # fmt: skip
+    for _, batcher, _ in groups:
+        try:
+            batcher.model.explainer  # noqa: B018  (built once, and checked here)
+        except explain.NoExplanation as exc:
+            raise ServiceError(422, "no explanation", f"explain=true: {exc}") from None
+    return int(text)
 
 
 def _groups(service, checks) -> list[tuple[str | None, object, list[int]]]:
