@@ -8,7 +8,7 @@ export DVC_NO_ANALYTICS := 1
 # Stage commands in dvc.yaml call `python`: make it the virtual environment's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro remote push pull test test-slow lint serve bench-pipeline bench-drift bench-serve bench-batch bench-abtest clean
+.PHONY: setup repro remote push pull test test-slow lint serve image bench-pipeline bench-drift bench-serve bench-batch bench-abtest clean
 
 setup: $(STAMP)
 
@@ -72,6 +72,12 @@ bench-pipeline: setup $(PYCARET_VENV)/.installed
 
 serve: setup
 	$(BIN)/churnops serve
+
+# The service's container image (Dockerfile); the model bundle is mounted at run time.
+IMAGE ?= churnops:latest
+image:
+	@command -v docker >/dev/null || { echo "make image: docker is not installed" >&2; exit 1; }
+	docker build --tag $(IMAGE) .
 
 bench-drift: setup
 	PYTHONHASHSEED=0 $(BIN)/python bench/drift.py
