@@ -24,7 +24,12 @@ def start_server(
 ) -> tuple[subprocess.Popen, str]:
     """`churnops serve [options]` on a free port (loopback unless `options` give --host) with the
     model in `folder` and `settings` (CHURNOPS_* variables) on top; the process and its URL."""
-    model = {
+    return serve(workdir, workdir, {**model_settings(folder, workdir), **settings}, *options)
+
+
+def model_settings(folder, workdir) -> dict[str, str]:
+    """The CHURNOPS_* variables that serve the model in `folder`, logging in `workdir`."""
+    return {
         "CHURNOPS_MODEL": str(folder / "model.joblib"),
         "CHURNOPS_META": str(folder / "meta.json"),
         "CHURNOPS_SCHEMA": str(folder / "schema.json"),
@@ -32,7 +37,6 @@ def start_server(
         "CHURNOPS_LOG": str(workdir / "predictions.sqlite"),
         "CHURNOPS_PARAMS": str(workdir / "no-params.yaml"),
     }
-    return serve(workdir, workdir, {**model, **settings}, *options)
 
 
 def serve(cwd, workdir, settings: dict[str, str], *options: str) -> tuple[subprocess.Popen, str]:

@@ -13,7 +13,7 @@ import pytest
 
 from churnops.serving import auth
 from churnops.serving.settings import settings_from_env
-from tests.servers import free_port, server_log, start_server, wait_ready
+from tests.servers import free_port, model_settings, server_log, start_server, wait_ready
 from tests.test_api import _client, started  # noqa: F401  (the fixture)
 
 TOKEN = "an-api-token-of-some-length"
@@ -84,13 +84,7 @@ def test_what_listens_beyond_this_machine(host, exposed):
 
 def test_serve_refuses_all_interfaces_without_a_token_unless_insecure(model_files, tmp_path):
     folder, record = model_files
-    env = {
-        "CHURNOPS_MODEL": str(folder / "model.joblib"),
-        "CHURNOPS_META": str(folder / "meta.json"),
-        "CHURNOPS_SCHEMA": str(folder / "schema.json"),
-        "CHURNOPS_COMPILED": str(folder / "compiled"),
-        "CHURNOPS_LOG": str(tmp_path / "p.sqlite"),
-    }
+    env = model_settings(folder, tmp_path)
     refused = subprocess.run(
         [sys.executable, "-m", "churnops.cli", "serve", "--host", "0.0.0.0",
          "--port", str(free_port())],

@@ -122,43 +122,26 @@ def _arm(
     }
 
 
+# (check name, per-arm figure, how the challenger compares: difference or ratio, params limit)
+_GUARDRAILS = (
+    ("offer_rate_increase", "offer_rate", "difference", "max_offer_rate_increase"),
+    ("latency_p99_ratio", "latency_p99_ms", "ratio", "max_latency_ratio"),
+    ("error_rate_increase", "error_rate", "difference", "max_error_rate_increase"),
+)
+
+
 def _guardrails(control: Mapping, challenger: Mapping, limits: Mapping[str, float]) -> list[dict]:
     """The challenger's cost (offer rate), speed (p99 latency) and reliability (the share of
-    records its model could not score) against the control's."""
+    records its model could not score) against the control's; a figure missing on either side
+    (or a zero control latency for the ratio) skips its check."""
     checks = []
-    if control["offer_rate"] is not None and challenger["offer_rate"] is not None:
-        increase = challenger["offer_rate"] - control["offer_rate"]
-        limit = limits["max_offer_rate_increase"]
-        checks.append(
-            {
-                "name": "offer_rate_increase",
-                "value": _r(increase),
-                "limit": limit,
-                "passed": increase <= limit,
-            }
-        )
-    if control["latency_p99_ms"] and challenger["latency_p99_ms"] is not None:
-        ratio = challenger["latency_p99_ms"] / control["latency_p99_ms"]
-        limit = limits["max_latency_ratio"]
-        checks.append(
-            {
-                "name": "latency_p99_ratio",
-                "value": _r(ratio),
-                "limit": limit,
-                "passed": ratio <= limit,
-            }
-        )
-    if control["error_rate"] is not None and challenger["error_rate"] is not None:
-        increase = challenger["error_rate"] - control["error_rate"]
-        limit = limits["max_error_rate_increase"]
-        checks.append(
-            {
-                "name": "error_rate_increase",
-                "value": _r(increase),
-                "limit": limit,
-                "passed": increase <= limit,
-            }
-        )
+    for name, figure, compare, limit_key in _GUARDRAILS:
+        mine, theirs = challenger[figure], control[figure]
+        if mine is None or theirs is None or (compare == "ratio" and not theirs):
+            continue
+        value = mine / theirs if compare == "ratio" else mine - theirs
+        limit = limits[limit_key]
+        checks.append({"name": name, "value": _r(value), "limit": limit, "passed": value <= limit})
     return checks
 
 
