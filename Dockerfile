@@ -22,7 +22,7 @@ RUN pip install --no-cache-dir --constraint /tmp/requirements.txt /wheels/*.whl 
     && useradd --create-home --uid 10001 churnops \
     && mkdir -p /srv/model /srv/logs \
     && chown churnops /srv/logs
-USER churnops
+USER 10001
 WORKDIR /srv
 ENV CHURNOPS_HOST=0.0.0.0 \
     CHURNOPS_PORT=8000 \
