@@ -1,5 +1,5 @@
-"""`churnops audit`: registrations, promotions and a rollback from real GTO tags, and an erasure
-and a purge from the log's audit table, in one list with who, when and why."""
+"""`churnops audit`: registrations, promotions and a rollback from real GTO tags, and an erasure,
+a purge and a retraining from the log's audit table, in one list with who, when and why."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ def test_the_trail_names_promotions_rollbacks_erasures_and_purges(repo, monkeypa
     opened.close()
     log_retention.erase(log, "C-1", opened.privacy, why="erasure request 12", by="dpo")
     log_retention.purge(log, "2000-01-01T00:00:00+00:00", why="retention", by="ops")
+    log_retention.record_event(
+        log, "retrain", why="the gate refused the challenger", by="ml",
+        details={"status": "refused", "version": None},
+    )  # fmt: skip
 
     trail = audit.trail(repo, log)
     assert [(e["action"], e["why"]) for e in trail] == [
@@ -35,6 +39,7 @@ def test_the_trail_names_promotions_rollbacks_erasures_and_purges(repo, monkeypa
         ("rollback", "latency alert"),
         ("erase", "erasure request 12"),
         ("purge", "retention"),
+        ("retrain", "the gate refused the challenger"),
     ]
     assert trail[4]["what"] == "v1.0.0 -> prod (was v1.1.0)"
     assert trail[4]["who"] == "Registry Tests <registry@tests.invalid>"
@@ -47,4 +52,4 @@ def test_the_trail_names_promotions_rollbacks_erasures_and_purges(repo, monkeypa
     assert "rollback" in printed
     assert "by dpo: erasure request 12" in printed
     assert main(["audit", "--log", str(log), "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 7
+    assert len(json.loads(capsys.readouterr().out)) == 8

@@ -113,6 +113,7 @@ def test_forced_rerun_reproduces_every_committed_file(telco_repo):
     assert diff.stdout == "", diff.stdout
 
 
+@pytest.mark.slow  # 34 s of `dvc exp run`: CI's slow step runs it
 def test_experiment_then_metrics_diff(telco_repo):
     run(telco_repo, "dvc", "exp", "run", "-S", "train.cv_folds=4")
     shown = run(telco_repo, "dvc", "exp", "show", "--json").stdout

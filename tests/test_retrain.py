@@ -24,6 +24,7 @@ from churnops.lifecycle import retrain
 from churnops.monitoring import simulate
 from churnops.params import load_params
 from churnops.registry import versions
+from churnops.serving import log_retention
 from churnops.serving.prediction_log import Prediction, PredictionLog
 from tests.conftest import TELCO, TEST_PARAMS
 from tests.pipeline_repo import commit, environment, run
@@ -183,6 +184,8 @@ def test_feedback_to_a_refused_then_a_released_model_that_the_service_reloads(te
 
         assert versions.in_stage(repo, "prod") == "v1.1.0"
         assert versions.in_stage(repo, "staging") == "v1.1.0"
+        audited = [(r["action"], r["details"]["status"]) for r in log_retention.audit_rows(log)]
+        assert audited == [("retrain", "refused"), ("retrain", "promoted")]
         assert _git(repo, "status", "--porcelain", "--untracked-files=no") == ""
         assert run(repo, "dvc", "status", "-q", check=False).returncode == 0
         committed = _git(repo, "show", "--name-only", "--format=%s", "HEAD")

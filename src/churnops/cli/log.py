@@ -141,15 +141,13 @@ def run(args: argparse.Namespace) -> int:
 def run_erase(args: argparse.Namespace) -> int:
     import sqlite3
 
-    from churnops.config import load_params
     from churnops.governance import privacy
     from churnops.params import ParamsError
     from churnops.serving import log_retention
-    from churnops.serving.settings import params_path
 
     try:
         fill_from_settings(args, ("log",))
-        governance = load_params(params_path(args.params))["governance"]
+        governance = _governance(args)
         counts = log_retention.erase(
             args.log,
             args.customer,
@@ -161,9 +159,8 @@ def run_erase(args: argparse.Namespace) -> int:
         print(f"churnops log erase: error: {exc}", file=sys.stderr)
         return 2
     print(
-        f"churnops log erase: {counts['predictions']} predictions, {counts['outcomes']} outcomes "
-        f"and {counts['failures']} scoring failures of that customer deleted from {args.log}; "
-        "the audit table records the erasure, not the id"
+        f"churnops log erase: {_deleted(counts)} of that customer deleted from {args.log}; the "
+        "audit table records the erasure, not the id"
     )
     return 0
 
@@ -171,16 +168,14 @@ def run_erase(args: argparse.Namespace) -> int:
 def run_purge(args: argparse.Namespace) -> int:
     import sqlite3
 
-    from churnops.config import load_params
     from churnops.params import ParamsError
     from churnops.serving import log_retention
-    from churnops.serving.settings import params_path
 
     try:
         fill_from_settings(args, ("log",))
         older_than = args.older_than
         if older_than is None:
-            days = load_params(params_path(args.params))["governance"]["retention_days"]
+            days = _governance(args)["retention_days"]
             if days is None:
                 raise ValueError("give --older-than, or set params governance.retention_days")
             older_than = f"{days}d"
@@ -194,9 +189,20 @@ def run_purge(args: argparse.Namespace) -> int:
     except (ParamsError, ValueError, OSError, sqlite3.Error) as exc:
         print(f"churnops log purge: error: {exc}", file=sys.stderr)
         return 2
-    print(
-        f"churnops log purge: {counts['predictions']} predictions, {counts['outcomes']} outcomes "
-        f"and {counts['failures']} scoring failures logged before {before} deleted from "
-        f"{args.log}"
-    )
+    print(f"churnops log purge: {_deleted(counts)} logged before {before} deleted from {args.log}")
     return 0
+
+
+def _governance(args: argparse.Namespace) -> dict[str, Any]:
+    """Params `governance` of the params file the command uses."""
+    from churnops.config import load_params
+    from churnops.serving.settings import params_path
+
+    return load_params(params_path(args.params))["governance"]
+
+
+def _deleted(counts: dict[str, int]) -> str:
+    return (
+        f"{counts['predictions']} predictions, {counts['outcomes']} outcomes and "
+        f"{counts['failures']} scoring failures"
+    )

@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     except (retrain.RetrainError, ParamsError, ValueError, OSError) as exc:
         print(f"churnops retrain: error: {exc}", file=sys.stderr)
         return 2
+    _audit(args.log, result)
     for warning in result.warnings:
         print(f"churnops retrain: warning: {warning}", file=sys.stderr)
     if result.status == "refused":
@@ -65,3 +66,20 @@ def run(args: argparse.Namespace) -> int:
     if result.status == "promoted" and args.reload:
         return reload_service(args.reload)
     return 0
+
+
+def _audit(log: Path, result: Any) -> None:
+    """Record the retraining and its outcome in the log's audit table (`churnops audit`); a
+    failure to record is said, and changes nothing else."""
+    import sqlite3
+
+    from churnops.serving import log_retention
+
+    details = {"status": result.status, "version": result.version, "stages": result.stages,
+               "experiment": result.experiment}  # fmt: skip
+    try:
+        log_retention.record_event(
+            log, "retrain", why=result.summary, by=log_retention.who(), details=details
+        )
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        print(f"churnops retrain: warning: not recorded in the audit table: {exc}", file=sys.stderr)

@@ -1,5 +1,5 @@
 """Retention and erasure in the prediction log, each in one transaction and recorded in the
-log's append-only audit table:
+log's append-only audit table (where other commands, such as a retraining, record theirs too):
 
 - `erase`: every prediction, outcome and scoring failure of one customer (the right to erasure),
   found by the id as given and by its keyed HMAC, so rows logged before or after pseudonymisation
@@ -147,6 +147,12 @@ def purge(path: Path, cutoff: str, *, why: str, by: str) -> dict[str, int]:
             ).rowcount
         _record(db, "purge", by, why, {**counts, "before": cutoff})
     return counts
+
+
+def record_event(path: Path, action: str, *, why: str, by: str, details: Mapping[str, Any]) -> None:
+    """Append one event of another command (a retraining) to the log's audit table."""
+    with _writing(path) as db:
+        _record(db, action, by, why, details)
 
 
 def audit_rows(path: Path) -> list[dict[str, Any]]:
