@@ -57,11 +57,12 @@ class Encoder:
         """Encode rows given as dicts (after the recipes) into the estimator's float32 input, in
         plain Python floats: the same float64 arithmetic as `encode_frame`, without numpy's
         per-call cost on a single row."""
-        return np.array([self._encode_one(r) for r in rows], dtype=np.float32).reshape(
+        return np.array([self.encode_one(r) for r in rows], dtype=np.float32).reshape(
             len(rows), self.width
         )
 
-    def _encode_one(self, row: Mapping[str, Any]) -> list[float]:
+    def encode_one(self, row: Mapping[str, Any]) -> list[float]:
+        """One row (after the recipes) as the estimator's input, in float64 Python floats."""
         impute, powers, scale, shift = self._plain
         values = [
             impute[j] if missing(row[c]) else float(row[c]) for j, c in enumerate(self.numeric)

@@ -44,8 +44,8 @@ class LinearExplainer:
     weights: np.ndarray  # per encoded feature
     mean: np.ndarray  # per encoded feature
     baseline: float  # log-odds of the mean encoded training row
-    groups: list[str]  # per encoded feature: the input column(s) it is made from
-    names: list[str]  # the group names, in order of first appearance
+    names: list[str]  # the input columns' groups, in order of first appearance
+    positions: np.ndarray  # per encoded feature: the index in `names` of its group
     sources: dict[str, list[str]]  # group name -> its input columns
 
     def explain(self, records: Sequence[Mapping[str, Any]], top: int) -> list[dict[str, Any]]:
@@ -53,13 +53,11 @@ class LinearExplainer:
         (input, value, contribution) and the sum of the others; baseline + the listed
         contributions + `others` = log-odds."""
         rows = [self.layout.recipes.transform_record(r) for r in records]
-        encoded = np.array([self.layout.encoder._encode_one(r) for r in rows], dtype=np.float64)
+        encoded = np.array([self.layout.encoder.encode_one(r) for r in rows], dtype=np.float64)
         parts = (encoded - self.mean) * self.weights
-        index = {name: i for i, name in enumerate(self.names)}
-        positions = np.array([index[g] for g in self.groups])
         out = []
         for record, contributions in zip(records, parts, strict=True):
-            by_input = np.bincount(positions, weights=contributions, minlength=len(self.names))
+            by_input = np.bincount(self.positions, weights=contributions, minlength=len(self.names))
             order = np.argsort(-np.abs(by_input), kind="stable")
             shown, rest = order[:top], order[top:]
             out.append(
@@ -116,8 +114,8 @@ def explainer(pipeline: Any, meta: Mapping[str, Any]) -> LinearExplainer:
         weights=weights,
         mean=mean,
         baseline=float(estimator.intercept_[0] + weights @ mean),
-        groups=groups,
         names=names,
+        positions=np.array([names.index(g) for g in groups]),
         sources={name: name.split(" & ") for name in names},
     )
 
