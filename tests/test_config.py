@@ -35,6 +35,10 @@ def test_the_project_params_are_valid(project):
         ),
         (lambda p: p["base"].__setitem__("seed", -1), "base.seed: must be >= 0, got -1"),
         (
+            lambda p: p["governance"].__setitem__("pii_columns", ["no such column"]),
+            "governance.pii_columns: ['no such column'] are not input columns of prepare.columns",
+        ),
+        (
             lambda p: p["train"]["candidates"]["svm"].__setitem__("complxity", 3),
             "train.candidates.svm.complxity: unknown key (did you mean 'complexity'?)",
         ),

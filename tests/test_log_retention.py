@@ -7,6 +7,7 @@ grows."""
 from __future__ import annotations
 
 import datetime
+import json
 import sqlite3
 import uuid
 
@@ -167,3 +168,43 @@ def test_the_service_stores_hmac_ids_and_is_not_ready_without_a_key(model_files,
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("served.sqlite*"))
     assert SECRET.encode() not in raw
     assert Privacy(key=KEY.encode()).pseudonym(SECRET).encode() in raw
+
+
+def test_pii_columns_are_scored_but_never_stored_and_the_monitor_takes_the_served_score(
+    model_files, tmp_path
+):
+    import joblib
+
+    from churnops.monitoring import monitor
+    from tests.test_api import _client
+
+    folder, record = model_files
+    schema = json.loads((folder / "schema.json").read_text())
+    charge = 73.4567  # a value no other byte of the log spells
+    given = {**record, "MonthlyCharges": charge}
+    answers = {}
+    for name, withheld in (("kept", []), ("withheld", ["MonthlyCharges", "PaymentMethod"])):
+        with _client(folder, log_path=tmp_path / f"{name}.sqlite", pii_columns=withheld) as client:
+            answers[name] = client.post("/predict", json=given).json()["predictions"][0]
+    assert answers["withheld"]["probability"] == answers["kept"]["probability"]  # scored with it
+
+    def raw(name):
+        return b"".join(p.read_bytes() for p in tmp_path.glob(f"{name}.sqlite*"))
+
+    assert str(charge).encode() in raw("kept")  # the search can find it
+    assert str(charge).encode() not in raw("withheld")
+    assert record["PaymentMethod"].encode() not in raw("withheld")
+    with log_export.LogReader(tmp_path / "withheld.sqlite") as reader:
+        (rows,) = reader.export(schema, positive_label="Yes", negative_label="No")
+    assert rows[["MonthlyCharges", "PaymentMethod"]].isna().all().all()
+    assert rows["tenure"].tolist() == [record["tenure"]]
+
+    model = joblib.load(folder / "model.joblib")
+    typed = monitor.scored_rows(
+        rows, schema, model, target="Churn", positive_label="Yes", withheld=["MonthlyCharges"]
+    )
+    assert typed.attrs["prediction"] == "served"
+    assert typed[monitor.PREDICTION].tolist() == [answers["withheld"]["probability"]]
+    derived = set(typed.attrs["derived"])
+    assert not derived & {"tenure_x_monthly", "monthly_vs_internet_mean"}  # made from it
+    assert {"log_total_charges", "avg_monthly_charge"} <= derived

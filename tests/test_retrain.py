@@ -80,6 +80,16 @@ def test_rows_the_contract_refuses_are_left_out_up_to_a_share(model_files):
         retrain.validate(rows, schema, strict)
 
 
+def test_a_log_that_withholds_model_inputs_cannot_retrain(model_files, tmp_path):
+    folder, _ = model_files
+    (tmp_path / versions.SCHEMA).parent.mkdir(parents=True)
+    (tmp_path / versions.SCHEMA).write_bytes((folder / "schema.json").read_bytes())
+    params = load_params(TEST_PARAMS)
+    params["governance"]["pii_columns"] = ["PaymentMethod"]
+    with pytest.raises(retrain.RetrainError, match=r"withholds the model input\(s\) \['Paym"):
+        retrain.feedback_data(tmp_path, params, tmp_path / "log.sqlite", print)
+
+
 def test_reload_without_the_admin_token_changes_nothing(monkeypatch, capsys):
     monkeypatch.delenv("CHURNOPS_ADMIN_TOKEN", raising=False)
     assert main(["retrain", "--reload", "http://127.0.0.1:9"]) == 2

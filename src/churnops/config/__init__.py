@@ -79,7 +79,21 @@ def validate(params: dict[str, Any], *, source: str = "params.yaml") -> dict[str
         first = _describe(problems[0])
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise ParamsError(f"{source}: {first}{more}") from None
+    _check_across(params, source)
     return params
+
+
+def _check_across(params: dict[str, Any], source: str) -> None:
+    """The checks that read more than one section."""
+    withheld = params["governance"]["pii_columns"]
+    inputs = set(params["prepare"]["columns"]) - {params["base"]["target"]}
+    unknown = [c for c in withheld if c not in inputs]
+    if unknown:
+        raise ParamsError(
+            f"{source}: governance.pii_columns: {unknown} are not input columns of "
+            f"prepare.columns (the id column is pseudonymised by governance.pseudonymize_ids), "
+            f"got {withheld}"
+        )
 
 
 def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:

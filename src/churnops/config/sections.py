@@ -225,6 +225,7 @@ class Governance(_Section):
     key_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$")
     key_file: str | None
     retention_days: int | None = Field(ge=1)
+    pii_columns: list[str]
 
 
 class Retrain(_Section):

@@ -16,6 +16,7 @@ import pandas as pd
 from churnops.data.schema import DataError
 
 TIME = "logged_at"  # the export's time column (UTC ISO text, sortable)
+SERVED_PROBABILITY = "served_probability"  # the export's score, as the service answered it
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,14 @@
-"""Pseudonymised ids: a record id is stored as a keyed HMAC-SHA256 (`hmac:` and 64 hex digits),
+"""What the prediction log may hold of a person.
+
+Pseudonymised ids: a record id is stored as a keyed HMAC-SHA256 (`hmac:` and 64 hex digits),
 so the log never holds the raw id while feedback, A/B joins and erasure still find every row of
 one customer (the same id and key give the same token). The key comes from an environment
 variable or a file outside the repository, never from params; with pseudonymisation on and no
 key, the service refuses to start.
+
+Withheld inputs: the columns of `governance.pii_columns` are scored but stored as null, so
+their values never reach the log's file, nor its export; the monitor leaves them out of its
+checks and takes the served probability instead of re-scoring.
 """
 
 from __future__ import annotations
@@ -25,9 +31,18 @@ class MissingKey(ValueError):
 
 @dataclass(frozen=True)
 class Privacy:
-    """How ids are stored. `key` None: as they are."""
+    """How ids and inputs are stored. `key` None: ids as they are; `withheld`: the input
+    columns stored as null."""
 
     key: bytes | None = None
+    withheld: frozenset[str] = frozenset()
+
+    def stored_inputs(self, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The inputs as the log keeps them: the withheld columns null (present, so the row
+        keeps its schema's shape)."""
+        if not self.withheld:
+            return inputs
+        return {k: (None if k in self.withheld else v) for k, v in inputs.items()}
 
     def pseudonym(self, record_id: str | None) -> str | None:
         """The stored form of an id: its keyed HMAC when pseudonymising, else the id itself
@@ -81,4 +96,4 @@ def from_params(governance: Mapping[str, Any], environ: Mapping[str, str] | None
         if governance["pseudonymize_ids"]
         else None
     )
-    return Privacy(key=key)
+    return Privacy(key=key, withheld=frozenset(governance.get("pii_columns") or ()))

@@ -138,9 +138,18 @@ def feedback_data(repo: Path, params: Mapping[str, Any], log_path: Path, say: Sa
     """Steps 1-3: the log's labelled rows, validated, merged into the current data version.
 
     Raises:
-        RetrainError: the log holds no usable outcome or too many refused rows.
+        RetrainError: the log holds no usable outcome or too many refused rows, or it withholds
+            model inputs (governance.pii_columns).
     """
     schema = read_json(repo / versions.SCHEMA)
+    withheld = [c for c in params["governance"]["pii_columns"] if c in schema["features"]]
+    if withheld:
+        raise RetrainError(
+            f"governance.pii_columns withholds the model input(s) {withheld} from the prediction "
+            "log, so its rows cannot train this model: retrain on a data version that holds "
+            "them (point prepare.raw_path at it and run dvc repro), or drop those columns from "
+            "prepare.columns"
+        )
     rows = labelled_rows(log_path, schema, read_json(repo / versions.META))
     say(f"read {len(rows):,} labelled predictions from {log_path}")
     accepted, refused = validate(rows, schema, params)

@@ -86,20 +86,36 @@ def monitor_batch(
     settings, seed = params["monitor"], params["base"]["seed"]
     alpha, drift_share = settings["alpha"], settings["drift_share"]
     served = float(meta["decision_threshold"]["value"])
+    withheld = [c for c in params["governance"]["pii_columns"] if c in schema["features"]]
 
     def scored(rows: pd.DataFrame) -> pd.DataFrame:
         return monitor.scored_rows(
-            rows, schema, model, target=spec.target, positive_label=spec.positive_label
+            rows,
+            schema,
+            model,
+            target=spec.target,
+            positive_label=spec.positive_label,
+            withheld=withheld,
         )
 
     batch, reference = scored(raw_batch), scored(reference_rows)
-    log.info("batch: %d rows; reference: %d training rows", len(batch), len(reference))
+    log.info(
+        "batch: %d rows (predictions %s); reference: %d training rows",
+        len(batch),
+        batch.attrs["prediction"],
+        len(reference),
+    )
+    # the withheld inputs never reach the log: nothing to compare them with
+    seen = {
+        **schema,
+        "features": {c: f for c, f in schema["features"].items() if c not in withheld},
+    }
     at_served = classification["at_decision_threshold"]["classes"]
     positive = at_served[str(spec.positive_label)]
     result = monitor.assess(
         reference,
         batch,
-        schema,
+        seen,
         alpha=alpha,
         min_effect=settings["min_effect"],
         drift_share=drift_share,
@@ -124,13 +140,18 @@ def monitor_batch(
             "rule_triggers": settings.get("rule_triggers") or {},
         },
     )
-    result["quality"]["refused_by_contract"] = monitor.refused(raw_batch, schema, policy="reject")
+    result["quality"]["refused_by_contract"] = monitor.refused(raw_batch, seen, policy="reject")
+    result["quality"]["withheld"] = {
+        "columns": withheld,
+        "why": "governance.pii_columns: stored as null by the service, so not monitored",
+    }
+    result["drift"]["prediction"]["source"] = batch.attrs["prediction"]
     sample_rows = settings["evidently_sample_rows"]
     log.info("Evidently report on up to %d rows of each side", sample_rows)
     html, snapshot = evidently_report.build(
         evidently_report.sample(reference, sample_rows, seed),
         evidently_report.sample(batch, sample_rows, seed),
-        {c: f["kind"] for c, f in schema["features"].items()},
+        {c: f["kind"] for c, f in seen["features"].items()},
         target=monitor.LABEL,
         prediction=monitor.PREDICTION,
         labelled=monitor.LABEL in batch,

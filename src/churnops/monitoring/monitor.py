@@ -3,13 +3,15 @@ labels) performance, raise alerts by rule, and decide whether to retrain."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from churnops.data.cleaning import binary_target
 from churnops.data.contract import Contract
+from churnops.data.production import SERVED_PROBABILITY
 from churnops.data.schema import OTHER, DataError, category_text, coerce_numeric
 from churnops.modeling.features import pipeline_recipes, recipe_inputs, recipe_kinds
 from churnops.monitoring import drift
@@ -111,20 +113,36 @@ def scored_rows(
     *,
     target: str,
     positive_label: Any,
+    withheld: Collection[str] = (),
 ) -> pd.DataFrame:
     """The typed feature columns of `rows` (see `check_batch`), the model's derived features
     (its recipes' outputs, as the model sees them), the model's PREDICTION and, when every row is
     labelled, the 0/1 LABEL: what `assess` compares. The cleaning report is in the frame's
-    `attrs["coerced"]`, the derived features' kinds and sources in `attrs["derived"]`."""
+    `attrs["coerced"]`, the derived features' kinds and sources in `attrs["derived"]`, where the
+    prediction comes from in `attrs["prediction"]`.
+
+    Rows exported from the prediction log carry the probability the service answered
+    (SERVED_PROBABILITY): that is the prediction, since re-scoring the stored inputs cannot give
+    it back when `withheld` columns (governance.pii_columns) were stored as null. Derived
+    features made from a withheld column are left out.
+    """
     typed, coerced = check_batch(rows, schema)
     features = list(schema["features"])
-    typed[PREDICTION] = model.predict_proba(typed[features])[:, 1]
+    served = rows.get(SERVED_PROBABILITY)
+    if served is not None and served.notna().all():
+        typed[PREDICTION] = served.to_numpy(dtype=np.float64)
+        typed.attrs["prediction"] = "served"
+    else:
+        typed[PREDICTION] = model.predict_proba(typed[features])[:, 1]
+        typed.attrs["prediction"] = "scored"
     derived: dict[str, dict[str, Any]] = {}
     recipes = pipeline_recipes(model)
     if recipes is not None and recipes.recipes:
         kinds = recipe_kinds(recipes.recipes)
         made = recipes.transform(typed[features])
         for recipe in recipes.recipes:
+            if set(recipe_inputs(recipe)) & set(withheld):
+                continue
             name = recipe["name"]
             values = made[name]
             typed[name] = category_text(values) if kinds[name] == "categorical" else values

@@ -242,10 +242,18 @@ def privacy(governance: Mapping[str, Any], words: Words) -> list[str]:
         if governance["pseudonymize_ids"]
         else "as given (pseudonymisation is off)"
     )
+    withheld = governance["pii_columns"]
+    inputs = (
+        f"the validated inputs except {', '.join(f'`{c}`' for c in withheld)} (scored, then "
+        "stored as null: `governance.pii_columns`; the monitor leaves them out and reads the "
+        "served scores)"
+        if withheld
+        else "the validated inputs (`governance.pii_columns` withholds none)"
+    )
     return [
         "## Data retention and privacy",
         "",
-        f"- The prediction log keeps each {words.entity}'s id {ids}, with the validated inputs, "
+        f"- The prediction log keeps each {words.entity}'s id {ids}, with {inputs}, "
         "the score and the decision.",
         f"- Retention: {f'{days} days' if days else 'not set'}; `churnops log purge` deletes "
         "older predictions, outcomes and failures.",

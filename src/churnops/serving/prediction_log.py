@@ -155,8 +155,9 @@ class PredictionLog:
     Args:
         path: the database file; its folder is created.
         synchronous: NORMAL (survives a killed process) or FULL (also a power cut).
-        privacy: how record ids are stored (their keyed HMAC when pseudonymising); the callers
-            give raw ids, every method stores and looks up their stored form.
+        privacy: how record ids are stored (their keyed HMAC when pseudonymising) and which
+            inputs are stored as null; the callers give raw ids and inputs, every method stores
+            and looks up their stored form.
     """
 
     def __init__(
@@ -188,16 +189,16 @@ class PredictionLog:
 
     def record(self, predictions: Sequence[Prediction], *, logged_at: str | None = None) -> None:
         """Write the predictions of one request in one transaction; returns once committed."""
-        at, stored = logged_at or utc_now(), self.privacy.pseudonym
+        at, privacy = logged_at or utc_now(), self.privacy
         rows = [
             (
                 p.request_id,
                 p.item,
                 at,
-                stored(p.record_id),
+                privacy.pseudonym(p.record_id),
                 p.model_version,
                 p.engine,
-                json.dumps(p.inputs, separators=(",", ":"), allow_nan=False),
+                json.dumps(privacy.stored_inputs(p.inputs), separators=(",", ":"), allow_nan=False),
                 float(p.probability),
                 int(bool(p.decision)),
                 float(p.latency_ms),

@@ -158,14 +158,17 @@ def stop(service: Service) -> None:
 
 
 def privacy_of(settings: Settings) -> Privacy:
-    """How the log stores record ids under these settings.
+    """How the log stores record ids and inputs under these settings.
 
     Raises:
         MissingKey: pseudonymisation is on and no key is set.
     """
-    if not settings.pseudonymize_ids:
-        return Privacy()
-    return Privacy(key=load_key(env=settings.hmac_key_env, file=settings.hmac_key_file))
+    key = (
+        load_key(env=settings.hmac_key_env, file=settings.hmac_key_file)
+        if settings.pseudonymize_ids
+        else None
+    )
+    return Privacy(key=key, withheld=frozenset(settings.pii_columns))
 
 
 def current(request: Request) -> Service:

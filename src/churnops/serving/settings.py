@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     pseudonymize_ids: bool = False
     hmac_key_env: str = "CHURNOPS_HMAC_KEY"
     hmac_key_file: str | None = None
+    # params governance: inputs scored but stored as null in the log
+    pii_columns: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _predict_auth_needs_a_token(self) -> Settings:
@@ -111,6 +113,7 @@ GOVERNANCE_KEYS = {
     "pseudonymize_ids": "pseudonymize_ids",
     "hmac_key_env": "key_env",
     "hmac_key_file": "key_file",
+    "pii_columns": "pii_columns",
 }
 
 _params_file: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
