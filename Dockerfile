@@ -13,11 +13,14 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
-# 2. the runtime: the wheel and the serving dependencies, pinned as in requirements.txt
+# 2. the runtime: the wheel and the serving dependencies, pinned as in requirements.txt; with
+#    --build-arg EXTRAS=explain also SHAP, which reason codes of non-linear models need
 FROM python:3.11-slim
+ARG EXTRAS=""
 COPY requirements.txt /tmp/requirements.txt
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir --constraint /tmp/requirements.txt /wheels/*.whl \
+RUN pip install --no-cache-dir --constraint /tmp/requirements.txt \
+        "churnops[${EXTRAS}] @ file://$(echo /wheels/churnops-*.whl)" \
     && rm -rf /wheels /tmp/requirements.txt \
     && useradd --create-home --uid 10001 churnops \
     && mkdir -p /srv/model /srv/logs \

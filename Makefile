@@ -74,10 +74,12 @@ serve: setup
 	$(BIN)/churnops serve
 
 # The service's container image (Dockerfile); the model bundle is mounted at run time.
+# `make image EXTRAS=explain` adds SHAP, for reason codes of non-linear models.
 IMAGE ?= churnops:latest
+EXTRAS ?=
 image:
 	@command -v docker >/dev/null || { echo "make image: docker is not installed" >&2; exit 1; }
-	docker build --tag $(IMAGE) .
+	docker build --tag $(IMAGE) --build-arg EXTRAS=$(EXTRAS) .
 
 bench-drift: setup
 	PYTHONHASHSEED=0 $(BIN)/python bench/drift.py

@@ -48,6 +48,7 @@ def main() -> None:
             schema=read_json(args.schema),
             spec=spec,
             rows=rows,
+            seed=params["base"]["seed"],
         )
         out.write_json(args.meta, meta)
         out.write_json(args.cv_json, report)

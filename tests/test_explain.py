@@ -1,17 +1,20 @@
-"""Reason codes: for the linear model the baseline plus the contributions is the model's own
-log-odds (within 1e-9), contributions are named by input column and value, the largest come
-first, and a model that is not linear is refused with its type named."""
+"""Reason codes: for every model the baseline plus the contributions is the model's own log-odds
+(within 1e-9 for the linear model, 1e-6 for SHAP's), contributions are named by input column and
+value, the largest come first, the answer names its method, the same request always gets the same
+answer, and without SHAP a non-linear model is refused with its type named."""
 
 from __future__ import annotations
 
 import json
+import sys
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 
+from churnops.modeling import training
 from churnops.serving import explain
 
 
@@ -65,13 +68,44 @@ def test_every_input_is_accounted_for_when_all_are_shown(model_files, telco):
     assert covered == set(schema["features"])
 
 
-def test_a_model_that_is_not_linear_is_refused_by_name(model_files):
+@pytest.mark.parametrize(
+    ("estimator", "method"),
+    [
+        (HistGradientBoostingClassifier(max_iter=40, max_depth=3, random_state=0), "TreeExplainer"),
+        (RandomForestClassifier(n_estimators=25, min_samples_leaf=5, random_state=0), "Kernel"),
+    ],
+    ids=["boosting", "forest"],
+)
+def test_other_models_are_explained_by_shap_naming_the_method(
+    model_files, telco, estimator, method
+):
+    folder, _ = model_files
+    schema = json.loads((folder / "schema.json").read_text())
+    records = _records(telco, schema, 500)
+    frame = pd.DataFrame(records)
+    pipeline = joblib.load(folder / "model.joblib").set_params(model=estimator)
+    pipeline.fit(frame, (telco["Churn"].head(500) == "Yes").astype(int))
+    meta = {"encoded_mean": training.encoded_mean(pipeline, frame), "seed": 7}
+    explained = explain.explainer(pipeline, meta).explain(records[:4], top=3)
+    p = np.clip(pipeline.predict_proba(frame.head(4))[:, 1], 1e-12, 1 - 1e-12)
+    for answer, expected in zip(explained, np.log(p / (1 - p)), strict=True):
+        assert method in answer["method"]
+        shown = sum(c["contribution"] for c in answer["contributions"])
+        assert answer["baseline"] + shown + answer["others"] == pytest.approx(expected, abs=1e-6)
+        assert len(answer["contributions"]) == 3
+        named = {col for c in answer["contributions"] for col in c["input"].split(" & ")}
+        assert named <= set(schema["features"])
+    assert explain.explainer(pipeline, meta).explain(records[:4], top=3) == explained
+
+
+def test_without_shap_a_model_that_is_not_linear_is_refused_by_name(model_files, monkeypatch):
     folder, _ = model_files
     pipeline = joblib.load(folder / "model.joblib")
     meta = json.loads((folder / "meta.json").read_text())
     forest = pipeline.set_params(model=RandomForestClassifier(n_estimators=3))
     forest.named_steps["model"].classes_ = np.array([0, 1])
-    with pytest.raises(explain.NoExplanation, match="this model is RandomForestClassifier"):
+    monkeypatch.setitem(sys.modules, "shap", None)  # as if not installed: import fails
+    with pytest.raises(explain.NoExplanation, match=r"explaining a RandomForestClassifier needs"):
         explain.explainer(forest, meta)
     with pytest.raises(explain.NoExplanation, match="no encoded_mean"):
         explain.explainer(joblib.load(folder / "model.joblib"), {})

@@ -30,7 +30,7 @@ def add(commands: Any) -> None:
         type=int,
         metavar="TOP",
         help="add an explanation column: the TOP largest reason codes per row, as JSON "
-        "(as /predict?explain=true gives them; linear models)",
+        "(as /predict?explain=true gives them; non-linear models need churnops[explain])",
     )
     # unset options come from the service's settings: params serve, CHURNOPS_*, the defaults
     predict.add_argument("--policy", choices=("reject", "flag"), help=from_settings("policy"))

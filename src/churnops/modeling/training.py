@@ -219,9 +219,11 @@ def metadata(
     schema: Mapping[str, Any],
     spec: DataSpec,
     rows: pd.DataFrame,
+    seed: int,
 ) -> dict[str, Any]:
     """models/model_meta.json for the fitted model (no timestamps), with the training `rows`'
-    mean encoded features: the baseline per-prediction explanations are measured from."""
+    mean encoded features (the baseline per-prediction explanations are measured from) and the
+    training seed (which seeds the explanations that sample)."""
     tuned = {k.removeprefix("model__"): v for k, v in trained.best["params"].items()}
     estimator_params = {**(trained.candidates[trained.chosen].get("params") or {}), **tuned}
     meta = model_metadata(
@@ -240,6 +242,7 @@ def metadata(
         versions=library_versions(),
     )
     meta["encoded_mean"] = encoded_mean(trained.model, rows[list(spec.columns)])
+    meta["seed"] = seed
     return meta
 
 
