@@ -60,6 +60,37 @@ def test_score_writes_predictions_and_rejects_whatever_the_chunk_size(
     np.testing.assert_allclose(scored["probability"], expected.to_numpy(), atol=1e-12)
 
 
+def test_the_compiled_path_reads_parquet_text_as_categories_and_scores_the_same(
+    model_files, tmp_path
+):
+    folder, _, parquet = _input(model_files, tmp_path, "parquet")
+    _, _, csv = _input(model_files, tmp_path, "csv")
+    model = artifact.load(
+        folder / "model.joblib",
+        folder / "meta.json",
+        folder / "schema.json",
+        compiled_dir=folder / "compiled",
+    )
+    assert model.engine == "onnx"
+    (first,) = batch_scoring.read_chunks(parquet, 100, categories=model.categorical_features)
+    assert isinstance(first["Contract"].dtype, pd.CategoricalDtype)
+    assert first["customerID"].dtype == object  # not a category: ids are not
+    outputs = []
+    for path, categories in ((parquet, model.categorical_features), (csv, ())):
+        out, rej = tmp_path / f"out-{path.suffix}.parquet", tmp_path / f"rej-{path.suffix}.parquet"
+        batch_scoring.score(
+            batch_scoring.read_chunks(path, 7, categories=categories),
+            model,
+            Contract(model.schema, "reject"),
+            output=out,
+            rejects=rej,
+        )
+        outputs.append((pd.read_parquet(out), pd.read_parquet(rej)))
+    pd.testing.assert_frame_equal(outputs[0][0], outputs[1][0])
+    pd.testing.assert_frame_equal(outputs[0][1], outputs[1][1])
+    assert outputs[0][1]["row"].tolist() == [4, 11]
+
+
 def test_cli_predict_end_to_end_and_errors(model_files, tmp_path, capsys):
     folder, _, path = _input(model_files, tmp_path, "csv")
     common = [

@@ -141,6 +141,22 @@ def test_the_row_path_and_the_vectorised_path_agree(policy):
                 assert (value is None and pd.isna(got)) or value == got, (i, name)
 
 
+@pytest.mark.parametrize("policy", ["reject", "flag"])
+@pytest.mark.parametrize("given", ["object", "category"])
+def test_categorical_columns_give_the_same_values_and_reasons(policy, given):
+    """`check_frame(categorical=True)` (the compiled batch path), on text read as it is or as
+    Parquet dictionaries arrive (Categorical), says what the object path says."""
+    contract = Contract(SCHEMA, policy)
+    frame = pd.DataFrame(ROWS * 3)
+    typed, reasons, warnings = contract.check_frame(frame)
+    source = frame.astype({"senior": given, "plan": given})
+    fast, fast_reasons, fast_warnings = contract.check_frame(source, categorical=True)
+    assert isinstance(fast["plan"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(fast.astype({"senior": object, "plan": object}), typed)
+    assert fast_reasons.tolist() == reasons.tolist()
+    assert fast_warnings.tolist() == warnings.tolist()
+
+
 def test_the_vectorised_path_reads_parquet_numbers_too():
     frame = pd.DataFrame(
         {"months": [1.0, np.inf, -2.0], "bill": [20.0, 30.0, 40.0], "senior": [0.0, 1.0, 1.0]}

@@ -211,3 +211,24 @@ def test_transform_record_gives_what_transform_gives_row_by_row():
                 assert got[name] == want, (i, name)
             else:
                 assert got[name] == pytest.approx(float(want), rel=1e-12), (i, name)
+
+
+def test_categorical_columns_give_what_text_columns_give():
+    """The compiled batch path hands the recipes Categorical columns: every recipe's output is
+    the one of the same values as object text."""
+    rng = np.random.default_rng(1)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "months": rng.choice([0.0, 6.0, 30.0, np.nan], n),
+            "bill": rng.choice([0.0, 10.0, 99.5, np.nan], n),
+            "plan": rng.choice(np.array(["a", "b", "z", None], dtype=object), n),
+            "tv": rng.choice(np.array(["Yes", "No", None], dtype=object), n),
+            "phone": rng.choice(np.array(["Yes", "No"], dtype=object), n),
+        }
+    )
+    recipes = FeatureRecipes(ALL_RECIPES).fit(frame.iloc[:150].replace({"plan": {"z": "a"}}))
+    text = recipes.transform(frame)
+    categorical = recipes.transform(frame.astype({c: "category" for c in ("plan", "tv", "phone")}))
+    derived = [r["name"] for r in ALL_RECIPES]
+    pd.testing.assert_frame_equal(categorical[derived], text[derived])

@@ -75,7 +75,12 @@ def run(args: argparse.Namespace) -> int:
             model.explainer  # noqa: B018  (refuse before reading anything when it cannot)
         with tqdm(desc="scoring", unit="rows", disable=None) as bar, staged_outputs() as out:
             counts = batch_scoring.score(
-                batch_scoring.read_chunks(args.input, args.chunk_rows, csv_format(args)),
+                batch_scoring.read_chunks(
+                    args.input,
+                    args.chunk_rows,
+                    csv_format(args),
+                    categories=model.categorical_features,
+                ),
                 model,
                 contract,
                 output=out.path(args.output),

@@ -34,13 +34,15 @@ from churnops.data.schema import (
     NUMBER,
     OTHER,
     DataError,
-    category_text,
+    category_codes,
     one_category_text,
     parse_numbers,
+    text_column,
 )
 from churnops.data.words import Words
 
 POLICIES = ("reject", "flag")
+Checked = tuple[pd.DataFrame, pd.Series, pd.Series]  # typed features, reasons, warnings
 TEXT_LIMIT = 200  # longest text accepted for a category or an id
 STRAY_KEYS = 8  # unknown keys a record may have and still get one reason per key
 ALLOWED_SHOWN = 5  # allowed categories listed in a reason (the count is always given)
@@ -281,8 +283,11 @@ class Contract:
 
     # ---- the vectorised path (batch scoring, the monitor) ---------------------------------
 
-    def check_frame(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    def check_frame(self, rows: pd.DataFrame, *, categorical: bool = False) -> Checked:
         """Type the feature columns of a batch and give each row's reasons.
+
+        Args:
+            categorical: categories as Categorical columns, not object text (same values).
 
         Returns:
             (typed features: float64 numbers, text categories, refused values left as read;
@@ -303,7 +308,7 @@ class Contract:
             if info["kind"] == "numeric":
                 typed[name] = self._numbers(name, values, reasons, warnings)
             else:
-                typed[name] = self._texts(name, values, reasons, warnings)
+                typed[name] = self._texts(name, values, reasons, warnings, categorical)
         return typed, reasons.joined(), warnings.joined()
 
     def _numbers(self, name: str, values: pd.Series, reasons: Notes, warnings: Notes) -> pd.Series:
@@ -324,16 +329,22 @@ class Contract:
             warnings.add(unusual, values, lambda t: self._unusual_number(name, t))
         return numbers
 
-    def _texts(self, name: str, values: pd.Series, reasons: Notes, warnings: Notes) -> pd.Series:
-        text = category_text(values)
-        lengths = text.str.len()
-        too_long = lengths > TEXT_LIMIT
-        if too_long.any():
-            for i in text.index[too_long]:
-                reasons.add_one(i, self._too_long(name, int(lengths[i])))
-        unseen = text.notna() & ~too_long & ~text.isin(self._categories[name])
-        if self.features[name].get("pooled"):
-            return text.mask(unseen, OTHER)
-        target = reasons if self.policy == "reject" else warnings
-        target.add(unseen, text, lambda t: self._unseen(name, t))
+    def _texts(
+        self, name: str, values: pd.Series, reasons: Notes, warnings: Notes, categorical: bool
+    ) -> pd.Series:
+        # every test on the distinct values, then spread to the rows by their codes
+        codes, texts = category_codes(values)
+        sizes = np.array([0 if t is None else len(t) for t in texts] + [0])
+        lengths = pd.Series(sizes[codes], index=values.index)
+        reasons.add(lengths > TEXT_LIMIT, lengths, lambda n: self._too_long(name, int(n)))
+        allowed = self._categories[name]
+        new = [t is not None and len(t) <= TEXT_LIMIT and t not in allowed for t in texts]
+        unseen = pd.Series(np.array([*new, False])[codes], index=values.index)
+        pooled = bool(self.features[name].get("pooled"))
+        if pooled:  # unseen values of a pooled column are its OTHER category
+            texts = [OTHER if u else t for t, u in zip(texts, new, strict=True)]
+        text = text_column(codes, texts, values, categorical=categorical)
+        if not pooled:
+            target = reasons if self.policy == "reject" else warnings
+            target.add(unseen, text, lambda t: self._unseen(name, t))
         return text

@@ -44,9 +44,6 @@ class Notes:
         texts = np.array([message(shown(_plain(u))) for u in uniques], dtype=object)
         self._parts.append(pd.Series(texts[codes], index=picked.index))
 
-    def add_one(self, row: Any, message: str) -> None:
-        self._parts.append(pd.Series([message], index=[row]))
-
     def joined(self) -> pd.Series:
         out = pd.Series("", index=self._index, dtype=object)
         for part in self._parts:

@@ -173,14 +173,42 @@ def as_categorical_text(frame: pd.DataFrame, categorical: list[str]) -> pd.DataF
     return out
 
 
+def category_codes(values: pd.Series) -> tuple[np.ndarray, list[str | None]]:
+    """One column's distinct values as text (see `one_category_text`; blank text is None) and
+    each row's index into them (-1: missing). Each distinct value is converted once, so a
+    million-row batch costs a hash pass (none when the column is categorical, as Parquet's
+    dictionary-encoded text reads), not a million Python calls."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, [one_category_text(u) for u in uniques]
+
+
 def category_text(values: pd.Series) -> pd.Series:
     """One column's categories as text (see `one_category_text`); missing and blank values are
-    missing. Each distinct value is converted once, so a million-row batch costs a hash pass,
-    not a million Python calls."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = [one_category_text(u) for u in uniques]
-    texts = np.array([np.nan if t is None else t for t in texts] + [np.nan], dtype=object)
-    return pd.Series(texts[codes], index=values.index, name=values.name, dtype=object)
+    missing."""
+    codes, texts = category_codes(values)
+    return codes_text(codes, texts, values)
+
+
+def text_column(
+    codes: np.ndarray, texts: list[str | None], values: pd.Series, *, categorical: bool
+) -> pd.Series:
+    """`category_codes`' answer as a column: Categorical, or object text."""
+    return (category_series if categorical else codes_text)(codes, texts, values)
+
+
+def category_series(codes: np.ndarray, texts: list[str | None], values: pd.Series) -> pd.Series:
+    """`codes_text` as a pandas Categorical column (the same values; distinct texts once)."""
+    categories = list(dict.fromkeys(t for t in texts if t is not None))
+    position = {t: i for i, t in enumerate(categories)}
+    remap = np.array([-1 if t is None else position[t] for t in texts] + [-1], dtype=np.int64)
+    column = pd.Categorical.from_codes(remap[codes], categories=categories)
+    return pd.Series(column, index=values.index, name=values.name)
+
+
+def codes_text(codes: np.ndarray, texts: list[str | None], values: pd.Series) -> pd.Series:
+    """The text Series of `category_codes`' answer, on `values`' index and name."""
+    table = np.array([np.nan if t is None else t for t in texts] + [np.nan], dtype=object)
+    return pd.Series(table[codes], index=values.index, name=values.name, dtype=object)
 
 
 def one_category_text(value: Any) -> str | None:

@@ -165,14 +165,20 @@ class FeatureRecipes(TransformerMixin, BaseEstimator):
             return X[list(recipe["columns"])].astype("float64").prod(axis=1, min_count=1)
         if kind == "group_relative":
             fitted = self.group_means_[recipe["name"]]
-            groups = X[recipe["group"]].astype(str)
+            groups = X[recipe["group"]]
+            if isinstance(groups.dtype, pd.CategoricalDtype):  # text categories, mapped once each
+                groups = groups.cat.rename_categories(str)
+            else:
+                groups = groups.astype(str)
             means = groups.map(fitted["by_group"]).astype("float64").fillna(fitted["overall"])
             return X[recipe["column"]].astype("float64") / means.replace(0, np.nan)
         # count_equal: text columns compare as they are (no per-row str() on big batches);
         # a missing value never counts
         value = str(recipe["value"])
         hits = [
-            X[c] == value if X[c].dtype == object else X[c].notna() & (X[c].astype(str) == value)
+            X[c] == value
+            if X[c].dtype == object or isinstance(X[c].dtype, pd.CategoricalDtype)
+            else X[c].notna() & (X[c].astype(str) == value)
             for c in recipe["columns"]
         ]
         return pd.concat(hits, axis=1).sum(axis=1)

@@ -70,6 +70,10 @@ class LoadedModel:
     def features(self) -> list[str]:
         return list(self.schema["features"])
 
+    @property
+    def categorical_features(self) -> list[str]:
+        return [c for c, f in self.schema["features"].items() if f["kind"] == "categorical"]
+
     def probabilities(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Positive-class probabilities for rows given as dicts (the request path)."""
         if self.compiled is not None:
@@ -82,8 +86,11 @@ class LoadedModel:
         (the probability of the decided class)."""
         if self.compiled is not None:
             proba = self.compiled.predict_frame(rows[self.features])
-        else:
-            proba = self.pipeline.predict_proba(rows[self.features])[:, 1]
+        else:  # scikit-learn's imputers take text categories as object columns, not Categorical
+            plain = rows[self.features].astype(
+                {c: object for c in self.features if isinstance(rows[c].dtype, pd.CategoricalDtype)}
+            )
+            proba = self.pipeline.predict_proba(plain)[:, 1]
         decision = proba >= self.threshold
         return pd.DataFrame(
             {
