@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +152,21 @@ def model_files(tmp_path_factory):
     example = frame.iloc[0]
     record = {c: (None if pd.isna(example[c]) else example[c]) for c in spec.columns}
     return folder, {"customerID": "c-1", **record}
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A real 2-worker LocalCluster (one thread per worker process), closed after the module."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client

@@ -43,3 +43,30 @@ def csv_format(args: argparse.Namespace) -> Any:
 
     path = params_path(getattr(args, "params", None))
     return CsvFormat.from_params(load_params(path)) if path.is_file() else CsvFormat()
+
+
+def scheduler_options(command: argparse.ArgumentParser) -> None:
+    """--scheduler and --workers, whose defaults are params base.scheduler and base.n_workers."""
+    command.add_argument(
+        "--scheduler",
+        help="local, dask-local or tcp://host:8786 (default: params base.scheduler, else local)",
+    )
+    command.add_argument(
+        "--workers", type=int, help="worker processes of dask-local (default: base.n_workers)"
+    )
+
+
+def scheduler_of(args: argparse.Namespace) -> tuple[str, int]:
+    """(scheduler, workers): the options, else params `base` (the settings chain's params
+    file), else in-process."""
+    from churnops.compute.engine import DEFAULT_WORKERS, LOCAL, check
+    from churnops.params import load_params
+    from churnops.serving.settings import params_path
+
+    path = params_path(getattr(args, "params", None))
+    base = load_params(path)["base"] if path.is_file() else {}
+    scheduler = check(args.scheduler or base.get("scheduler", LOCAL))
+    workers = args.workers if args.workers is not None else base.get("n_workers", DEFAULT_WORKERS)
+    if workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {workers}")
+    return scheduler, workers

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from churnops.compute.engine import SCHEDULER
+
 Fraction = Field(gt=0, lt=1)
 
 
@@ -20,6 +22,8 @@ class Base(_Section):
     negative_label: str | int
     id_column: str | None
     n_jobs: int = Field(ge=-1)
+    scheduler: str = Field(pattern=SCHEDULER.pattern)
+    n_workers: int = Field(ge=1)
 
 
 class Bound(_Section):

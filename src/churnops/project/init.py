@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from churnops.compute import engine
 from churnops.config import validate
 from churnops.config.sections import Simulate
 from churnops.data import leakage, profile
@@ -196,6 +197,8 @@ def _base(target: str, positive: str, negative: str, id_column: str | None) -> d
         "negative_label": negative,
         "id_column": id_column,
         "n_jobs": -1,
+        "scheduler": engine.LOCAL,
+        "n_workers": engine.DEFAULT_WORKERS,
     }
 
 
@@ -288,6 +291,8 @@ def _render(sections: dict[str, Any], frame: pd.DataFrame, target: str, labels: 
         f"# Data: {prepare['raw_path']}, {len(frame):,} rows x {len(frame.columns)} columns; "
         f"target {target} ({counts}).",
         "",
+        "# base.scheduler: where batch scoring, the monitor and tuning run: local (this process),",
+        "# dask-local (a LocalCluster of n_workers processes) or a scheduler's tcp://host:8786.",
         _dump("base", base),
         "# prepare.columns: the features and their kind (numeric or categorical); the file's",
         "# other columns are ignored (strict_schema: false) and listed in the data-quality report.",

@@ -105,10 +105,13 @@ def score(
     rejects: str | Path,
     progress: Callable[[int], None] = lambda n: None,
     explain_top: int | None = None,
+    source: str | None = None,
 ) -> dict[str, int]:
     """Check and score every chunk; write predictions and rejects as Parquet.
 
     Args:
+        source: the input file's name, written in a first column `source` of both outputs (a
+            partition of a data set; `row` then counts within it).
         model: a `serving.LoadedModel`.
         contract: the input contract (schema and policy) rows are checked with.
         progress: called with the number of rows of each finished chunk.
@@ -154,7 +157,7 @@ def score(
                     if explain_top is not None:
                         frame["explanation"] = _explained(model, typed.loc[scored.index],
                                                           explain_top)  # fmt: skip
-                    _write(writers, "out", output, frame)
+                    _write(writers, "out", output, frame, source)
             if (~good).any():
                 frame = pd.DataFrame(
                     {
@@ -163,7 +166,7 @@ def score(
                         "reason": reasons[~good].to_numpy(),
                     }
                 )
-                _write(writers, "rejects", rejects, frame)
+                _write(writers, "rejects", rejects, frame, source)
             counts["rows"] += len(chunk)
             counts["scored"] += int(good.sum())
             counts["rejected"] += int((~good).sum())
@@ -174,7 +177,7 @@ def score(
             writer.close()
     for key, path in (("out", output), ("rejects", rejects)):
         if key not in writers:  # an empty file with the right columns, not a missing one
-            pq.write_table(SCHEMAS[key].empty_table(), path)
+            pq.write_table(_schema(key, pd.DataFrame(), source).empty_table(), path)
     return counts
 
 
@@ -202,13 +205,19 @@ def _explained(model: Any, typed: pd.DataFrame, top: int) -> list[str]:
     return [json.dumps(e) for e in model.explainer.explain(records, top)]
 
 
-def _schema(key: str, frame: pd.DataFrame) -> pa.Schema:
+def _schema(key: str, frame: pd.DataFrame, source: str | None) -> pa.Schema:
     schema = SCHEMAS[key]
+    if source is not None:
+        schema = schema.insert(0, pa.field("source", pa.string()))
     return schema.append(pa.field("explanation", pa.string())) if "explanation" in frame else schema
 
 
-def _write(writers: dict, key: str, path: str | Path, frame: pd.DataFrame) -> None:
-    schema = _schema(key, frame)
+def _write(
+    writers: dict, key: str, path: str | Path, frame: pd.DataFrame, source: str | None
+) -> None:
+    if source is not None:
+        frame.insert(0, "source", source)
+    schema = _schema(key, frame, source)
     table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     if key not in writers:
         writers[key] = pq.ParquetWriter(path, schema)

@@ -263,6 +263,7 @@ class CompiledModel:
     def __init__(self, onnx_bytes: bytes, pipeline: Pipeline, *, threads: int = 1) -> None:
         import onnxruntime as ort
 
+        self._source = (onnx_bytes, pipeline, threads)  # to rebuild the session elsewhere
         self.layout = layout(pipeline)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
@@ -284,6 +285,17 @@ class CompiledModel:
             raise CompileError(f"the ONNX model has no 'probabilities' output, only {outputs}")
         self._outputs = ["probabilities"]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as what builds it (an ONNX Runtime session cannot be pickled): a Dask worker
+        rebuilds the session once when the model arrives."""
+        onnx_bytes, pipeline, threads = self._source
+        return (_rebuild, (onnx_bytes, pipeline, threads))
+
+    def with_threads(self, threads: int) -> CompiledModel:
+        """The same model on `threads` ONNX Runtime intra-op threads."""
+        onnx_bytes, pipeline, _ = self._source
+        return CompiledModel(onnx_bytes, pipeline, threads=threads)
+
     def predict_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Probabilities for rows given as dicts (the request path: no DataFrame)."""
         recipes = self.layout.recipes
@@ -299,3 +311,7 @@ class CompiledModel:
     def _run(self, features: np.ndarray) -> np.ndarray:
         (proba,) = self.session.run(self._outputs, {"features": features})
         return proba[:, 1].astype(np.float64)  # classes_ are [negative, positive]
+
+
+def _rebuild(onnx_bytes: bytes, pipeline: Pipeline, threads: int) -> CompiledModel:
+    return CompiledModel(onnx_bytes, pipeline, threads=threads)

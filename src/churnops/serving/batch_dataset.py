@@ -1,0 +1,212 @@
+"""Batch scoring of a partitioned data set: a folder or a glob of Parquet (or CSV) files, each
+scored into its own part of an output folder and of a rejects folder, in this process or on a
+Dask cluster (`churnops.compute.engine`).
+
+Each input file is one task: it is read in chunks (memory per worker stays bounded by
+`chunk_rows`), checked with the input contract and scored by `batch_scoring.score`, which writes
+`part-NNNNN.parquet` (NNNNN: the file's position in sorted order) in both folders, with the
+file's name in a first column `source` and `row` counting within the file. The model goes to
+each worker once (`Client.scatter(..., broadcast=True)`); a worker process runs ONNX Runtime on
+one thread. Whatever the engine, the same function scores the same file, so the parts are the
+same bytes. On a remote cluster the input and output folders must be on storage every worker
+sees under the same path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import glob
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from churnops.data.contract import Contract
+from churnops.data.schema import DataError
+from churnops.files import CsvFormat
+from churnops.serving import batch_scoring
+
+PART = "part-{:05d}.parquet"
+SUFFIXES = (".parquet", ".pq", ".csv")
+COUNTS = ("rows", "scored", "rejected", "flagged")
+
+
+def is_dataset(given: str | Path) -> bool:
+    """Whether `--input` names several files: a folder, or a glob pattern."""
+    text = str(given)
+    return Path(text).is_dir() or glob.has_magic(text)
+
+
+def input_files(given: str | Path) -> list[Path]:
+    """The files of a folder (its Parquet and CSV files) or of a glob pattern, sorted.
+
+    Raises:
+        DataError: nothing matches, or the files are of more than one kind.
+    """
+    text = str(given)
+    if Path(text).is_dir():
+        found = [p for p in Path(text).iterdir() if p.suffix.lower() in SUFFIXES]
+    else:
+        found = [Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file()]
+    files = sorted(found)
+    if not files:
+        raise DataError(f"input {text}: no file matches (expected .parquet or .csv files)")
+    kinds = {".csv" if p.suffix.lower() == ".csv" else ".parquet" for p in files}
+    if len(kinds) > 1 or files[0].suffix.lower() not in SUFFIXES:
+        shown = ", ".join(p.name for p in files[:3])
+        raise DataError(f"input {text}: expected only .parquet or only .csv files, got {shown}")
+    return files
+
+
+def parquet_rows(files: Sequence[Path]) -> int | None:
+    """The rows of Parquet files, from their footers (None for CSV files: unknown unread)."""
+    if any(p.suffix.lower() == ".csv" for p in files):
+        return None
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in files)
+
+
+def check_folders(files: Sequence[Path], output: Path, rejects: Path, *, overwrite: bool) -> None:
+    """Refuse output folders that would destroy data: a file in the way, an input inside them,
+    one folder for both, or an existing folder unless `overwrite` (and then only a folder of
+    parts, which is replaced whole).
+
+    Raises:
+        ValueError: naming the folder and the clash.
+    """
+    if output.resolve() == rejects.resolve():
+        raise ValueError(f"--output and --rejects are the same folder {output}: choose two")
+    for folder in (output, rejects):
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"{folder} is a file; scoring a data set writes a folder of parts")
+        inside = [f for f in files if folder.resolve() in f.resolve().parents]
+        if inside:
+            raise ValueError(f"input {inside[0]} is inside the output folder {folder}")
+        if folder.exists() and any(folder.iterdir()):
+            if not overwrite:
+                raise ValueError(f"{folder} exists: pass --overwrite to replace it")
+            other = [p.name for p in folder.iterdir() if not _is_part(p.name)]
+            if other:
+                raise ValueError(
+                    f"{folder} holds files that are not scoring parts ({', '.join(other[:3])}): "
+                    "choose a new or empty folder"
+                )
+
+
+def score_dataset(
+    files: Sequence[Path],
+    model: Any,
+    contract: Contract,
+    *,
+    output: Path,
+    rejects: Path,
+    chunk_rows: int,
+    csv: CsvFormat | None = None,
+    client: Any = None,
+    progress: Callable[[int], None] = lambda n: None,
+    explain_top: int | None = None,
+) -> dict[str, int]:
+    """Score every file into `output/part-NNNNN.parquet` and `rejects/part-NNNNN.parquet`
+    (folders that exist); on the client's workers when `client` is given.
+
+    Returns:
+        Counts of rows read, scored, rejected and flagged, summed over the files.
+    """
+    tasks = [
+        _Part(
+            path=str(path.resolve()),
+            output=str((output / PART.format(i)).resolve()),
+            rejects=str((rejects / PART.format(i)).resolve()),
+            chunk_rows=chunk_rows,
+            csv=csv or CsvFormat(),
+            explain_top=explain_top,
+        )
+        for i, path in enumerate(files)
+    ]
+    totals = dict.fromkeys(COUNTS, 0)
+    if client is None:
+        for task in tasks:
+            _add(totals, task.run(model, contract, progress))
+        return totals
+    from distributed import as_completed
+
+    shipped = model
+    if model.compiled is not None:  # one worker process, one thread
+        shipped = dataclasses.replace(model, compiled=model.compiled.with_threads(1))
+    model_future = client.scatter(shipped, broadcast=True, hash=False)
+    futures = client.map(_run, tasks, model=model_future, contract=contract, pure=False)
+    try:
+        for future in as_completed(futures):
+            counts = future.result()
+            _add(totals, counts)
+            progress(counts["rows"])
+    finally:
+        client.cancel(futures)
+    return totals
+
+
+@contextlib.contextmanager
+def staged_folders(*folders: Path) -> Iterator[list[Path]]:
+    """Empty folders beside `folders` to write into; each replaces its folder only when the
+    block ends without an error (so no partial output is ever left in place), else they are
+    removed. Beside, not in a system temporary folder: on the same storage, which the workers
+    of a remote cluster see too."""
+    staged = []
+    try:
+        for folder in folders:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            staged.append(Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent)))
+        yield staged
+        for folder, temp in zip(folders, staged, strict=True):
+            if folder.exists():
+                shutil.rmtree(folder)
+            os.replace(temp, folder)
+    finally:
+        for temp in staged:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Part:
+    """One input file and where its parts go (absolute paths: a worker's directory may differ)."""
+
+    path: str
+    output: str
+    rejects: str
+    chunk_rows: int
+    csv: CsvFormat
+    explain_top: int | None
+
+    def run(
+        self, model: Any, contract: Contract, progress: Callable[[int], None] = lambda n: None
+    ) -> dict[str, int]:
+        return batch_scoring.score(
+            batch_scoring.read_chunks(
+                self.path, self.chunk_rows, self.csv, categories=model.categorical_features
+            ),
+            model,
+            contract,
+            output=self.output,
+            rejects=self.rejects,
+            progress=progress,
+            explain_top=self.explain_top,
+            source=os.path.basename(self.path),
+        )
+
+
+def _run(task: _Part, *, model: Any, contract: Contract) -> dict[str, int]:
+    return task.run(model, contract)
+
+
+def _add(totals: dict[str, int], counts: dict[str, int]) -> None:
+    for key in COUNTS:
+        totals[key] += counts[key]
+
+
+def _is_part(name: str) -> bool:
+    stem = name.removesuffix(".parquet")
+    return name.endswith(".parquet") and stem.startswith("part-") and stem[5:].isdigit()
