@@ -1,6 +1,8 @@
 """The train stage's work as one call: build the featurizer from params, compare the candidates
 by cross-validation, choose one by the stated rule, tune it, fit it on all training rows, and
-choose the decision threshold; plus the tables and reports it writes."""
+choose the decision threshold; plus the tables and reports it writes. With params
+`base.scheduler` other than `local`, every fold and setting is a joblib task on the Dask
+cluster's workers (`churnops.compute.engine`); the results are the same."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import pandas as pd
 import sklearn
 from sklearn.pipeline import Pipeline
 
+from churnops.compute.engine import engine, joblib_on
 from churnops.data.cleaning import DataSpec, binary_target
 from churnops.modeling import business, train
 from churnops.modeling.features import build_featurizer, feature_frame
@@ -82,6 +85,27 @@ def fit(
         n: train.make_pipeline(featurizer, train.build_estimator(n, candidates, seed))
         for n in candidates
     }
+    base = params["base"]
+    with engine(base["scheduler"], base["n_workers"], say=log.info) as client, joblib_on(client):
+        if client is not None:  # every fold and setting a task on the cluster's workers
+            n_jobs = -1
+        return _search(params, X, y, pipelines, cv, scoring, n_jobs, progress)
+
+
+def _search(
+    params: Mapping[str, Any],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    pipelines: Mapping[str, Pipeline],
+    cv: Any,
+    scoring: str,
+    n_jobs: int,
+    progress: Callable[[Iterable], Iterable],
+) -> Trained:
+    """`train`'s comparison, choice, tuning, fit and threshold (joblib's work runs where the
+    caller's engine says)."""
+    seed, settings = params["base"]["seed"], params["train"]
+    candidates = settings["candidates"]
     results = train.compare(pipelines, X, y, cv=cv, scoring=scoring, n_jobs=n_jobs)
     complexity = {n: candidates[n]["complexity"] for n in candidates}
     selection = train.select(results, complexity, settings["selection"])
@@ -111,7 +135,7 @@ def fit(
         progress=progress,
     )
     model = pipelines[chosen].set_params(**best["params"]).fit(X, y)
-    threshold, profit = decision_threshold(params, model, X, y, cv=cv)
+    threshold, profit = decision_threshold(params, model, X, y, cv=cv, n_jobs=n_jobs)
     return Trained(
         model=model,
         chosen=chosen,
@@ -128,7 +152,13 @@ def fit(
 
 
 def decision_threshold(
-    params: Mapping[str, Any], model: Pipeline, X: pd.DataFrame, y: np.ndarray, *, cv: Any
+    params: Mapping[str, Any],
+    model: Pipeline,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    cv: Any,
+    n_jobs: int,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """The threshold of highest expected profit on out-of-fold training predictions; without
     a `business` section, evaluate.threshold."""
@@ -140,7 +170,7 @@ def decision_threshold(
         return {"value": value, "source": source}, pd.DataFrame(columns=PROFIT_COLUMNS)
     economics = business.Economics.from_params(settings)
     grid = business.thresholds(settings.get("thresholds"))
-    proba = train.out_of_fold_proba(model, X, y, cv=cv, n_jobs=params["base"]["n_jobs"])
+    proba = train.out_of_fold_proba(model, X, y, cv=cv, n_jobs=n_jobs)
     curve = business.profit_curve(y, proba, economics, grid)
     value = business.choose_threshold(curve)
     chosen = business.impact(y, proba, value, economics)
