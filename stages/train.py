@@ -12,7 +12,7 @@ from tqdm import tqdm
 from churnops.config import load_params
 from churnops.data import cleaning
 from churnops.files import file_digest, read_json, read_table, staged_outputs
-from churnops.modeling import training
+from churnops.modeling import model_meta, training
 from churnops.stage import run
 
 
@@ -41,7 +41,7 @@ def main() -> None:
     with staged_outputs() as out:
         model_path = out.path(args.model)
         joblib.dump(trained.model, model_path)
-        meta = training.metadata(
+        meta = model_meta.metadata(
             trained,
             model_sha256=file_digest(model_path),
             train_md5=file_digest(args.train, "md5"),

@@ -100,7 +100,7 @@ def model_files(tmp_path_factory):
     from churnops.data import cleaning, schema
     from churnops.data.words import Words
     from churnops.files import file_digest
-    from churnops.modeling import train, training
+    from churnops.modeling import model_meta, train
     from churnops.modeling.features import build_featurizer
     from churnops.params import load_params
     from churnops.serving import compile_check
@@ -137,7 +137,7 @@ def model_files(tmp_path_factory):
         "classes": spec.labels,
         "positive_label": "Yes",
         "decision_threshold": {"value": 0.33},
-        "encoded_mean": training.encoded_mean(model, frame[list(spec.columns)]),
+        "encoded_mean": model_meta.encoded_mean(model, frame[list(spec.columns)]),
     }
     (folder / "meta.json").write_text(json.dumps(meta))
     onnx_bytes, report = compile_check.compile_pipeline(model, frame, tolerance=1e-5)

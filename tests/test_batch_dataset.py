@@ -124,24 +124,3 @@ def test_cli_scores_a_glob_on_a_dask_local_cluster(model_files, tmp_path, capsys
     assert "exists: pass --overwrite" in capsys.readouterr().err
     assert cli.main([*args[:-4], "--scheduler", "tcp://nohost"]) == 2
     assert "base.scheduler must be" in capsys.readouterr().err
-
-
-def test_a_failed_run_leaves_the_old_parts_and_no_staging_folder(tmp_path):
-    out, rej = tmp_path / "out", tmp_path / "out.rejects"
-    out.mkdir()
-    (out / "part-00000.parquet").write_bytes(b"old")
-    with pytest.raises(RuntimeError, match="a worker died"):
-        _write_then_fail(out, rej)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
-    assert (out / "part-00000.parquet").read_bytes() == b"old"
-    with batch_dataset.staged_folders(out, rej) as (new, _):
-        (new / "part-00000.parquet").write_bytes(b"new")
-    assert (out / "part-00000.parquet").read_bytes() == b"new"
-    assert rej.is_dir()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.rejects"]
-
-
-def _write_then_fail(out, rej):
-    with batch_dataset.staged_folders(out, rej) as (new, _):
-        (new / "part-00000.parquet").write_bytes(b"half")
-        raise RuntimeError("a worker died")

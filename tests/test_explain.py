@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 
-from churnops.modeling import training
+from churnops.modeling import model_meta
 from churnops.serving import explain
 
 
@@ -85,7 +85,7 @@ def test_other_models_are_explained_by_shap_naming_the_method(
     frame = pd.DataFrame(records)
     pipeline = joblib.load(folder / "model.joblib").set_params(model=estimator)
     pipeline.fit(frame, (telco["Churn"].head(500) == "Yes").astype(int))
-    meta = {"encoded_mean": training.encoded_mean(pipeline, frame), "seed": 7}
+    meta = {"encoded_mean": model_meta.encoded_mean(pipeline, frame), "seed": 7}
     explained = explain.explainer(pipeline, meta).explain(records[:4], top=3)
     p = np.clip(pipeline.predict_proba(frame.head(4))[:, 1], 1e-12, 1 - 1e-12)
     for answer, expected in zip(explained, np.log(p / (1 - p)), strict=True):

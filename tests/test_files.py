@@ -9,6 +9,7 @@ from churnops.files import (
     dumps_json,
     file_digest,
     read_table,
+    staged_folders,
     staged_outputs,
 )
 
@@ -155,3 +156,24 @@ def test_check_digest_names_the_setting_both_digests_and_the_fix(tmp_path):
         check_digest(path, "0" * 64, setting="prepare.sha256", fix="update it")
     with pytest.raises(InputFileError, match=r"has sha256 none \(no such file\)"):
         check_digest(tmp_path / "gone.csv", "0" * 64, setting="gate.holdout.sha256", fix="pull it")
+
+
+def test_a_failed_run_leaves_the_old_parts_and_no_staging_folder(tmp_path):
+    out, rej = tmp_path / "out", tmp_path / "out.rejects"
+    out.mkdir()
+    (out / "part-00000.parquet").write_bytes(b"old")
+    with pytest.raises(RuntimeError, match="a worker died"):
+        _write_then_fail(out, rej)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (out / "part-00000.parquet").read_bytes() == b"old"
+    with staged_folders(out, rej) as (new, _):
+        (new / "part-00000.parquet").write_bytes(b"new")
+    assert (out / "part-00000.parquet").read_bytes() == b"new"
+    assert rej.is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.rejects"]
+
+
+def _write_then_fail(out, rej):
+    with staged_folders(out, rej) as (new, _):
+        (new / "part-00000.parquet").write_bytes(b"half")
+        raise RuntimeError("a worker died")

@@ -16,6 +16,7 @@ from churnops.cli import (
     retrain,
     serve,
     summary,
+    synth,
 )
 from churnops.cli.summary import HEADLINE, pipeline_files
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         abtest,
         dashboard,
         audit,
+        synth,
     ):
         command.add(commands)
     return parser

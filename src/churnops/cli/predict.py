@@ -148,6 +148,7 @@ def _score_dataset(
     from tqdm import tqdm
 
     from churnops.compute.engine import describe, engine
+    from churnops.files import staged_folders
     from churnops.serving import batch_dataset
 
     def say(line: str) -> None:
@@ -158,7 +159,7 @@ def _score_dataset(
     total = batch_dataset.parquet_rows(files)
     with (
         engine(name, workers, say=say) as client,
-        batch_dataset.staged_folders(args.output, args.rejects) as (output, rejects),
+        staged_folders(args.output, args.rejects) as (output, rejects),
         tqdm(desc="scoring", unit="rows", total=total, disable=None) as bar,
     ):
         return batch_dataset.score_dataset(

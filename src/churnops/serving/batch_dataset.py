@@ -14,13 +14,10 @@ sees under the same path.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import glob
 import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,27 +144,6 @@ def score_dataset(
     finally:
         client.cancel(futures)
     return totals
-
-
-@contextlib.contextmanager
-def staged_folders(*folders: Path) -> Iterator[list[Path]]:
-    """Empty folders beside `folders` to write into; each replaces its folder only when the
-    block ends without an error (so no partial output is ever left in place), else they are
-    removed. Beside, not in a system temporary folder: on the same storage, which the workers
-    of a remote cluster see too."""
-    staged = []
-    try:
-        for folder in folders:
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            staged.append(Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent)))
-        yield staged
-        for folder, temp in zip(folders, staged, strict=True):
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(temp, folder)
-    finally:
-        for temp in staged:
-            shutil.rmtree(temp, ignore_errors=True)
 
 
 @dataclasses.dataclass(frozen=True)
