@@ -8,7 +8,7 @@ export DVC_NO_ANALYTICS := 1
 # Stage commands in dvc.yaml call `python`: make it the virtual environment's.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro remote push pull test test-slow lint serve image bench-pipeline bench-drift bench-serve bench-batch bench-abtest clean
+.PHONY: setup repro remote push pull test test-slow lint serve image bench-pipeline bench-drift bench-serve bench-batch bench-scale bench-abtest clean
 
 setup: $(STAMP)
 
@@ -90,6 +90,11 @@ bench-serve: setup $(MLFLOW_VENV)/.installed
 
 bench-batch: setup
 	$(BIN)/python bench/batch.py
+
+# Batch scoring at 1M, 10M and 30M synthetic rows, in-process and on LocalClusters of 1 and 2
+# workers (about 10 minutes; needs `make repro` and 1 GB of disk under .tmp/).
+bench-scale: setup
+	$(BIN)/python bench/scale.py
 
 bench-abtest: setup
 	$(BIN)/python bench/abtest.py

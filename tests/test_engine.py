@@ -44,6 +44,8 @@ def test_dask_local_starts_the_workers_and_runs_joblib_on_them():
         workers = client.scheduler_info()["workers"]
         assert len(workers) == 2
         assert all(w["nthreads"] == 1 for w in workers.values())
+        trim = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+        assert set(trim.values()) == {None}  # glibc's default: see engine.NANNY_TRIM
         with engine.joblib_on(client):
             pids = joblib.Parallel(n_jobs=-1)(joblib.delayed(_pid)() for _ in range(8))
         assert set(pids) <= set(client.run(os.getpid).values())  # the workers, not loky's

@@ -25,6 +25,11 @@ DEFAULT_WORKERS = 2  # of dask-local, in the params `churnops init` writes
 SCHEDULER = re.compile(r"^(local|dask-local|(tcp|tls)://[^\s/]+:\d+)$")
 # how long to wait for an existing scheduler before saying it cannot be reached
 CONNECT_TIMEOUT_S = 10
+# distributed starts workers with glibc's MALLOC_TRIM_THRESHOLD_ at 64 KiB, so that freed memory
+# goes back to the system at once; with the pandas work of batch scoring that made a worker 1.6x
+# slower than this process (docs/scale.md). The LocalCluster keeps glibc's default: churnops'
+# tasks read in bounded chunks, so the memory they keep is bounded too.
+NANNY_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
 class EngineError(RuntimeError):
@@ -75,7 +80,10 @@ def engine(
     from distributed import Client, LocalCluster
 
     if scheduler == DASK_LOCAL:
+        import dask
+
         with (
+            dask.config.set({NANNY_TRIM: None}),
             LocalCluster(
                 n_workers=n_workers,
                 threads_per_worker=1,
