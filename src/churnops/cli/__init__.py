@@ -11,6 +11,7 @@ from churnops.cli import (
     gate,
     init,
     log,
+    monitor,
     predict,
     registry,
     retrain,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         dashboard,
         audit,
         synth,
+        monitor,
     ):
         command.add(commands)
     return parser

@@ -40,7 +40,11 @@ def numeric_drift(reference: np.ndarray, current: np.ndarray) -> dict[str, float
 def categorical_drift(reference: pd.Series, current: pd.Series) -> dict[str, float | None]:
     """Chi-square p-value of the category counts and Jensen-Shannon distance (missing values
     count as a category of their own)."""
-    ref, cur = _counts(reference), _counts(current)
+    return counts_drift(category_counts(reference), category_counts(current))
+
+
+def counts_drift(ref: pd.Series, cur: pd.Series) -> dict[str, float | None]:
+    """`categorical_drift` from the counts per category (as `category_counts` gives them)."""
     categories = sorted(set(ref.index) | set(cur.index))
     counts = np.array(
         [
@@ -55,7 +59,7 @@ def categorical_drift(reference: pd.Series, current: pd.Series) -> dict[str, flo
     return {"statistic": float(chi2), "p_value": float(p), "effect_size": float(distance)}
 
 
-def _counts(values: pd.Series) -> pd.Series:
+def category_counts(values: pd.Series) -> pd.Series:
     """Counts per category as text, missing values under "(missing)" (no copy of the rows)."""
     counts = values.value_counts(dropna=False)
     counts.index = ["(missing)" if pd.isna(k) else str(k) for k in counts.index]
@@ -93,6 +97,14 @@ def column_drift(
         raw[column]["test"] = "ks" if kind == "numeric" else "chi-square"
         raw[column]["effect"] = "wasserstein_normed" if kind == "numeric" else "jensen_shannon"
         raw[column]["kind"] = kind
+    return decide(raw, alpha=alpha, min_effect=min_effect)
+
+
+def decide(
+    raw: dict[str, dict[str, Any]], *, alpha: float, min_effect: Mapping[str, float]
+) -> dict[str, dict[str, Any]]:
+    """Adjust the columns' p-values together (Benjamini-Hochberg) and decide drift per column;
+    statistics and effect sizes rounded."""
     adjusted = benjamini_hochberg({c: r["p_value"] for c, r in raw.items()})
     for column, result in raw.items():
         result["p_value_adjusted"] = adjusted[column]
