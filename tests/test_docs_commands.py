@@ -96,6 +96,12 @@ def test_each_documented_command_is_valid(doc, command):
         for flag, value in itertools.pairwise(args):
             if flag == "-S":  # `dvc exp run -S key=value`: the key is a params key
                 get(params, value.split("=", 1)[0])
+    elif program == "dask":  # `dask scheduler|worker`: distributed's own click commands parse
+        from distributed.cli import dask_scheduler, dask_worker
+
+        command_of = {"scheduler": dask_scheduler.main, "worker": dask_worker.main}
+        assert args[:1] in ([name] for name in command_of), f"{doc}: {command}"
+        command_of[args[0]].make_context(f"dask {args[0]}", list(args[1:]))
     else:
         assert program in SHELL, f"{doc}: {command}: a command nobody checks"
 
