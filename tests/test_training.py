@@ -1,6 +1,7 @@
 """Training as one call: on a Dask LocalCluster (params base.scheduler: dask-local) every fold
 of the comparison, the tuning and the threshold search runs on the workers, and the chosen
-model, its scores and its threshold are those of the in-process run with the same seed."""
+model, its scores and its threshold are those of the in-process run with the same seed. Slow (two
+trainings and a cluster, about 9 s): CI's slow step runs it."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import copy
 import logging
 
 import numpy as np
+import pytest
 
 from churnops.data import cleaning
 from churnops.modeling import training
 from churnops.params import load_params
 from tests.conftest import TEST_PARAMS
+
+pytestmark = pytest.mark.slow
 
 
 def _params(scheduler):
