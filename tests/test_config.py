@@ -35,6 +35,11 @@ def test_the_project_params_are_valid(project):
         ),
         (lambda p: p["base"].__setitem__("seed", -1), "base.seed: must be >= 0, got -1"),
         (
+            lambda p: p["base"].__setitem__("scheduler", "dask"),
+            "base.scheduler: must be 'local', 'dask-local' or a scheduler address such as "
+            "tcp://host:8786, got 'dask'",
+        ),
+        (
             lambda p: p["governance"].__setitem__("pii_columns", ["no such column"]),
             "governance.pii_columns: ['no such column'] are not input columns of prepare.columns",
         ),

@@ -56,3 +56,13 @@ def test_dask_local_starts_the_workers_and_runs_joblib_on_them():
 
 def _pid() -> int:
     return os.getpid()
+
+
+def test_an_existing_scheduler_is_reached_by_its_address(dask_client):
+    address = dask_client.scheduler.address  # a real scheduler with two workers, tcp://...
+    assert address.startswith("tcp://127.0.0.1:")
+    said = []
+    with engine.engine(address, 99, say=said.append) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        assert client.submit(sum, [1, 2, 3]).result() == 6
+    assert said[0].startswith(f"the Dask scheduler at {address} (2 worker(s)); dashboard")

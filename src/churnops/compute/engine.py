@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -83,6 +84,7 @@ def engine(
         import dask
 
         with (
+            _without_trim(dask.config.get(NANNY_TRIM, None)),
             dask.config.set({NANNY_TRIM: None}),
             LocalCluster(
                 n_workers=n_workers,
@@ -122,3 +124,20 @@ def joblib_on(client: Any) -> Iterator[None]:
 
     with joblib.parallel_config(backend="dask"):
         yield
+
+
+@contextlib.contextmanager
+def _without_trim(default: Any) -> Iterator[None]:
+    """Starting workers, distributed writes its pre-spawn variables into this process's
+    environment and leaves them there, so a second cluster would inherit the first one's trim
+    threshold: remove it while workers start, when it holds distributed's value."""
+    name = NANNY_TRIM.rsplit(".", 1)[1]
+    inherited = os.environ.get(name)
+    if default is None or inherited != str(default):
+        yield
+        return
+    del os.environ[name]
+    try:
+        yield
+    finally:
+        os.environ[name] = inherited

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from churnops.compute.engine import SCHEDULER
 
@@ -22,8 +22,17 @@ class Base(_Section):
     negative_label: str | int
     id_column: str | None
     n_jobs: int = Field(ge=-1)
-    scheduler: str = Field(pattern=SCHEDULER.pattern)
+    scheduler: str
     n_workers: int = Field(ge=1)
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler(cls, value: str) -> str:
+        if not SCHEDULER.match(value):
+            raise ValueError(
+                "must be 'local', 'dask-local' or a scheduler address such as tcp://host:8786"
+            )
+        return value
 
 
 class Bound(_Section):

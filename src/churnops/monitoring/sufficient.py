@@ -22,6 +22,7 @@ each u_i; O(K) numbers whatever the part's size.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,11 +142,13 @@ class ColumnsPart:
     outside: dict[str, int] = field(default_factory=dict)  # numeric: outside [min, max]
 
     def __add__(self, other: ColumnsPart) -> ColumnsPart:
+        """The statistics of both row sets; a column only one side has keeps that side's (so
+        its total covers fewer rows than `rows`, which `partitioned` checks for the label)."""
         return ColumnsPart(
             self.rows + other.rows,
-            {c: self.numeric.get(c, NumericPart()) + p for c, p in other.numeric.items()},
-            {c: _add_counts(self.counts.get(c), s) for c, s in other.counts.items()},
-            {c: self.outside.get(c, 0) + v for c, v in other.outside.items()},
+            _merge(self.numeric, other.numeric, operator.add),
+            _merge(self.counts, other.counts, _add_counts),
+            _merge(self.outside, other.outside, operator.add),
         )
 
 
@@ -206,5 +209,13 @@ def _numeric(kinds: Mapping[str, str]) -> list[str]:
     return [c for c, k in kinds.items() if k == "numeric"]
 
 
-def _add_counts(mine: pd.Series | None, other: pd.Series) -> pd.Series:
-    return other if mine is None else mine.add(other, fill_value=0).astype("int64")
+def _add_counts(mine: pd.Series, other: pd.Series) -> pd.Series:
+    return mine.add(other, fill_value=0).astype("int64")
+
+
+def _merge(mine: dict, other: dict, add: Any) -> dict:
+    """Both dicts' keys; where both have one, `add` of the two values."""
+    return {
+        k: add(mine[k], other[k]) if k in mine and k in other else mine.get(k, other.get(k))
+        for k in {**mine, **other}
+    }

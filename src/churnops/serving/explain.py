@@ -79,6 +79,20 @@ class Groups:
     def sum_by_group(self, per_feature: np.ndarray) -> np.ndarray:
         return np.bincount(self.positions, weights=per_feature, minlength=len(self.names))
 
+    def answers(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        method: str,
+        baseline: float,
+        per_feature: np.ndarray,
+        top: int,
+    ) -> list[dict[str, Any]]:
+        """`answer` for each record, from its contributions per encoded feature."""
+        return [
+            self.answer(r, method, baseline, self.sum_by_group(v), top)
+            for r, v in zip(records, per_feature, strict=True)
+        ]
+
     def answer(
         self,
         record: Mapping[str, Any],
@@ -118,10 +132,7 @@ class LinearExplainer:
     def explain(self, records: Sequence[Mapping[str, Any]], top: int) -> list[dict[str, Any]]:
         """Per record, its explanation (see `Groups.answer`)."""
         parts = (self.groups.encode(records) - self.groups.mean) * self.weights
-        return [
-            self.groups.answer(r, self.method, self.baseline, self.groups.sum_by_group(p), top)
-            for r, p in zip(records, parts, strict=True)
-        ]
+        return self.groups.answers(records, self.method, self.baseline, parts, top)
 
 
 @dataclass
@@ -141,10 +152,7 @@ class TreeExplainer:
         with self._lock:
             values = np.asarray(self.shap_explainer.shap_values(encoded, check_additivity=True))
         values = values.reshape(len(records), -1)
-        return [
-            self.groups.answer(r, self.method, self.baseline, self.groups.sum_by_group(v), top)
-            for r, v in zip(records, values, strict=True)
-        ]
+        return self.groups.answers(records, self.method, self.baseline, values, top)
 
 
 @dataclass
