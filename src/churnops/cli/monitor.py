@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     from churnops.compute.engine import EngineError, describe, engine
     from churnops.config import load_params
-    from churnops.files import read_json, read_table, staged_outputs
+    from churnops.files import read_json, read_table, refuse_overwrite, staged_outputs
     from churnops.monitoring import partitioned
     from churnops.serving import batch_dataset
     from churnops.serving.settings import params_path
@@ -52,9 +52,7 @@ def run(args: argparse.Namespace) -> int:
         files = batch_dataset.input_files(args.batch)
         if any(p.suffix.lower() == ".csv" for p in files):
             raise ValueError("churnops monitor reads Parquet parts; convert the CSV files first")
-        for path in outputs:
-            if path.exists() and not args.overwrite:
-                raise ValueError(f"{path} exists: pass --overwrite to replace it")
+        refuse_overwrite(*outputs, overwrite=args.overwrite)
         scheduler, workers = scheduler_of(args)
         prepared = partitioned.setup(
             read_table(args.reference),

@@ -74,9 +74,9 @@ def _say(line: str) -> None:
 
 
 def _check_outputs(args: argparse.Namespace) -> None:
-    for path in (args.out, args.report):
-        if path.exists() and not args.overwrite:
-            raise ValueError(f"{path} exists: pass --overwrite to replace it")
+    from churnops.files import refuse_overwrite
+
+    refuse_overwrite(args.out, args.report, overwrite=args.overwrite)
     if args.out.exists() and any(p.suffix != ".parquet" for p in args.out.iterdir()):
         raise ValueError(f"{args.out} holds files other than parts: choose another folder")
 

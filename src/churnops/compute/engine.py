@@ -17,7 +17,7 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 LOCAL = "local"
@@ -111,6 +111,33 @@ def engine(
         where = describe(scheduler, n_workers)
         say(f"{where} ({workers} worker(s)); dashboard {client.dashboard_link}")
         yield client
+
+
+def run_tasks(
+    client: Any,
+    function: Callable[..., Any],
+    items: Sequence[Any],
+    *,
+    shared: Mapping[str, Any],
+    done: Callable[[Any], None],
+) -> None:
+    """`function(item, **shared)` for every item: here, one after another, when `client` is
+    None; else as one task per item on the client's workers, each shared value sent to every
+    worker once (`Client.scatter(..., broadcast=True)`). `done` gets each result as its task
+    finishes; on an error the remaining tasks are cancelled."""
+    if client is None:
+        for item in items:
+            done(function(item, **shared))
+        return
+    from distributed import as_completed
+
+    scattered = {k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
+    futures = client.map(function, list(items), pure=False, **scattered)
+    try:
+        for future in as_completed(futures):
+            done(future.result())
+    finally:
+        client.cancel(futures)
 
 
 @contextlib.contextmanager

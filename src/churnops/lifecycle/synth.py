@@ -23,6 +23,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
+from churnops.compute.engine import run_tasks
 from churnops.data.cleaning import binary_target
 from churnops.data.synthetic import Synthesizer
 from churnops.monitoring import drift
@@ -65,25 +66,14 @@ def write_parts(
     progress: Callable[[int], None] = lambda n: None,
 ) -> int:
     """Write every part (on the client's workers when given); the rows written."""
-    if client is None:
-        total = 0
-        for part in parts:
-            total += part.write(synthesizer, seed)
-            progress(part.rows)
-        return total
-    from distributed import as_completed
+    written = []
 
-    shipped = client.scatter(synthesizer, broadcast=True, hash=False)
-    futures = client.map(_write, parts, synthesizer=shipped, seed=seed, pure=False)
-    total = 0
-    try:
-        for future in as_completed(futures):
-            rows = future.result()
-            total += rows
-            progress(rows)
-    finally:
-        client.cancel(futures)
-    return total
+    def done(rows: int) -> None:
+        written.append(rows)
+        progress(rows)
+
+    run_tasks(client, _write, parts, shared={"synthesizer": synthesizer, "seed": seed}, done=done)
+    return sum(written)
 
 
 def _write(part: _Part, *, synthesizer: Synthesizer, seed: int) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from churnops.compute.engine import run_tasks
 from churnops.monitoring import drift, monitor
 from churnops.monitoring.sufficient import ColumnsPart, Reference
 
@@ -91,29 +92,22 @@ def summarize(
     progress: Callable[[int], None] = lambda n: None,
 ) -> ColumnsPart:
     """The summed statistics of every file (on the client's workers when given)."""
-    total = ColumnsPart()
-    if client is None:
-        for path in files:
-            part = prepared.summarize(str(path))
-            total = total + part
-            progress(part.rows)
-        return total
-    from distributed import as_completed
+    parts: dict[int, ColumnsPart] = {}
 
-    shipped = client.scatter(prepared, broadcast=True, hash=False)
-    futures = client.map(_summarize, [str(p.resolve()) for p in files], prepared=shipped)
-    try:
-        for future in as_completed(futures):
-            part = future.result()
-            total = total + part
-            progress(part.rows)
-    finally:
-        client.cancel(futures)
-    return total
+    def done(result: tuple[int, ColumnsPart]) -> None:
+        index, part = result
+        parts[index] = part
+        progress(part.rows)
+
+    paths = list(enumerate(str(p.resolve()) for p in files))
+    run_tasks(client, _summarize, paths, shared={"prepared": prepared}, done=done)
+    # summed in the files' order, whatever order the tasks finished in: the same float sums
+    return sum((parts[i] for i in sorted(parts)), ColumnsPart())
 
 
-def _summarize(path: str, *, prepared: Setup) -> ColumnsPart:
-    return prepared.summarize(path)
+def _summarize(item: tuple[int, str], *, prepared: Setup) -> tuple[int, ColumnsPart]:
+    index, path = item
+    return index, prepared.summarize(path)
 
 
 def assess(

@@ -23,6 +23,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from churnops.compute.engine import run_tasks
 from churnops.data.contract import Contract
 from churnops.data.schema import DataError
 from churnops.files import CsvFormat
@@ -125,24 +126,15 @@ def score_dataset(
         for i, path in enumerate(files)
     ]
     totals = dict.fromkeys(COUNTS, 0)
-    if client is None:
-        for task in tasks:
-            _add(totals, task.run(model, contract, progress))
-        return totals
-    from distributed import as_completed
+    if client is not None and model.compiled is not None:  # a worker process, one thread
+        model = dataclasses.replace(model, compiled=model.compiled.with_threads(1))
 
-    shipped = model
-    if model.compiled is not None:  # one worker process, one thread
-        shipped = dataclasses.replace(model, compiled=model.compiled.with_threads(1))
-    model_future = client.scatter(shipped, broadcast=True, hash=False)
-    futures = client.map(_run, tasks, model=model_future, contract=contract, pure=False)
-    try:
-        for future in as_completed(futures):
-            counts = future.result()
-            _add(totals, counts)
-            progress(counts["rows"])
-    finally:
-        client.cancel(futures)
+    def done(counts: dict[str, int]) -> None:
+        for key in COUNTS:
+            totals[key] += counts[key]
+        progress(counts["rows"])
+
+    run_tasks(client, _run, tasks, shared={"model": model, "contract": contract}, done=done)
     return totals
 
 
@@ -157,9 +149,7 @@ class _Part:
     csv: CsvFormat
     explain_top: int | None
 
-    def run(
-        self, model: Any, contract: Contract, progress: Callable[[int], None] = lambda n: None
-    ) -> dict[str, int]:
+    def run(self, model: Any, contract: Contract) -> dict[str, int]:
         return batch_scoring.score(
             batch_scoring.read_chunks(
                 self.path, self.chunk_rows, self.csv, categories=model.categorical_features
@@ -168,7 +158,6 @@ class _Part:
             contract,
             output=self.output,
             rejects=self.rejects,
-            progress=progress,
             explain_top=self.explain_top,
             source=os.path.basename(self.path),
         )
@@ -176,11 +165,6 @@ class _Part:
 
 def _run(task: _Part, *, model: Any, contract: Contract) -> dict[str, int]:
     return task.run(model, contract)
-
-
-def _add(totals: dict[str, int], counts: dict[str, int]) -> None:
-    for key in COUNTS:
-        totals[key] += counts[key]
 
 
 def _is_part(name: str) -> bool:
