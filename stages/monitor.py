@@ -56,10 +56,9 @@ def main() -> None:
     )
     out_dir = Path(args.out_dir)
     with staged_outputs() as out:
-        for name, report in monitored.reports.items():
-            out.write_json(out_dir / f"{name}.json", report)
-        out.write_text(out_dir / "drift.html", monitored.html)
-        out.write_text(out_dir / "evidently.json", monitored.snapshot)
+        for name, content in monitored.outputs().items():
+            write = out.write_text if isinstance(content, str) else out.write_json
+            write(out_dir / name, content)
     for line in monitored.lines:
         print(line)
     for line in publish(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnops import cli
+from churnops import cli, files
 from churnops.data.contract import Contract
 from churnops.serving import artifact, batch_scoring
 
@@ -41,7 +41,7 @@ def test_score_writes_predictions_and_rejects_whatever_the_chunk_size(
     for chunk in (4, 1000):
         out, rej = tmp_path / f"out{chunk}.parquet", tmp_path / f"rej{chunk}.parquet"
         counts = batch_scoring.score(
-            batch_scoring.read_chunks(path, chunk),
+            files.read_chunks(path, chunk),
             model,
             Contract(model.schema, "reject"),
             output=out,
@@ -72,14 +72,14 @@ def test_the_compiled_path_reads_parquet_text_as_categories_and_scores_the_same(
         compiled_dir=folder / "compiled",
     )
     assert model.engine == "onnx"
-    (first,) = batch_scoring.read_chunks(parquet, 100, categories=model.categorical_features)
+    (first,) = files.read_chunks(parquet, 100, categories=model.categorical_features)
     assert isinstance(first["Contract"].dtype, pd.CategoricalDtype)
     assert first["customerID"].dtype == object  # not a category: ids are not
     outputs = []
     for path, categories in ((parquet, model.categorical_features), (csv, ())):
         out, rej = tmp_path / f"out-{path.suffix}.parquet", tmp_path / f"rej-{path.suffix}.parquet"
         batch_scoring.score(
-            batch_scoring.read_chunks(path, 7, categories=categories),
+            files.read_chunks(path, 7, categories=categories),
             model,
             Contract(model.schema, "reject"),
             output=out,
@@ -125,7 +125,7 @@ def test_a_non_finite_score_is_a_reject_never_a_nan_probability(model_files, tmp
     rows.to_parquet(path, index=False)
     out, rej = tmp_path / "out.parquet", tmp_path / "rej.parquet"
     counts = batch_scoring.score(
-        batch_scoring.read_chunks(path, 10),
+        files.read_chunks(path, 10),
         model,
         Contract(schema, "flag"),
         output=out,
@@ -147,7 +147,7 @@ def test_flagged_rows_carry_their_warnings(model_files, tmp_path):
     rows.to_csv(path, index=False)
     out, rej = tmp_path / "out.parquet", tmp_path / "rej.parquet"
     counts = batch_scoring.score(
-        batch_scoring.read_chunks(path, 10),
+        files.read_chunks(path, 10),
         model,
         Contract(model.schema, "flag"),
         output=out,
@@ -189,10 +189,10 @@ def test_chunks_of_a_csv_in_the_params_format(tmp_path):
 
     path = tmp_path / "in.csv"
     path.write_text("id;amount\na;1,5\nb;2\nc;-0,25\n")
-    chunks = list(batch_scoring.read_chunks(path, 2, CsvFormat(sep=";", decimal=",")))
+    chunks = list(files.read_chunks(path, 2, CsvFormat(sep=";", decimal=",")))
     assert [c["amount"].tolist() for c in chunks] == [["1.5", "2"], ["-0.25"]]
     with pytest.raises(InputFileError, match=r"set prepare\.csv\.sep: ';'"):
-        list(batch_scoring.read_chunks(path, 2))
+        list(files.read_chunks(path, 2))
 
 
 def test_predict_explain_adds_reason_codes_that_sum_to_the_log_odds(model_files, tmp_path):

@@ -11,12 +11,14 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,46 @@ def read_table(
     if frame.empty:
         raise InputFileError(f"{path}: the file has a header but 0 data rows")
     return frame
+
+
+def read_chunks(
+    path: str | Path,
+    rows: int,
+    csv: CsvFormat | None = None,
+    categories: Collection[str] = (),
+) -> Iterator[pd.DataFrame]:
+    """Chunks of at most `rows` rows of a CSV (read as text, in the `csv` format) or Parquet
+    file. The Parquet text columns named in `categories` arrive as pandas Categorical columns,
+    their dictionary decoded once rather than a string per row."""
+    path, csv = Path(path), csv or CsvFormat()
+    if path.suffix.lower() in (".parquet", ".pq"):
+        file = pq.ParquetFile(path)
+        text = [
+            f.name
+            for f in file.schema_arrow
+            if f.name in categories
+            and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        ]
+        file = pq.ParquetFile(path, read_dictionary=text) if text else file
+        for record_batch in file.iter_batches(batch_size=rows):
+            yield record_batch.to_pandas()
+    elif path.suffix.lower() == ".csv":
+        reader = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            chunksize=rows,
+            **csv.read_options(as_text=True),
+        )
+        for i, chunk in enumerate(reader):
+            if i == 0:
+                check_separator(chunk, path, csv)
+            yield to_decimal_point(chunk, csv)
+    else:
+        raise InputFileError(
+            f"{path}: unknown file type {path.suffix!r}, expected .csv or .parquet"
+        )
 
 
 SEPARATORS = (",", ";", "\t", "|")

@@ -121,12 +121,12 @@ def _check_file(args: argparse.Namespace) -> None:
 def _score_file(args: argparse.Namespace, model: Any, contract: Any) -> dict[str, int]:
     from tqdm import tqdm
 
-    from churnops.files import staged_outputs
+    from churnops.files import read_chunks, staged_outputs
     from churnops.serving import batch_scoring
 
     with tqdm(desc="scoring", unit="rows", disable=None) as bar, staged_outputs() as out:
         return batch_scoring.score(
-            batch_scoring.read_chunks(
+            read_chunks(
                 args.input, args.chunk_rows, csv_format(args), categories=model.categorical_features
             ),
             model,

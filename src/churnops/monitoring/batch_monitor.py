@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,11 @@ from churnops.params import ParamsError
 log = logging.getLogger(__name__)
 
 
+# the files the monitor writes: its JSON reports, the Evidently page and its snapshot
+REPORTS = ("metrics", "quality", "drift", "alerts", "decision", "performance")
+OUTPUT_FILES = (*(f"{name}.json" for name in REPORTS), "drift.html", "evidently.json")
+
+
 @dataclass(frozen=True)
 class Monitored:
     reports: dict[str, Any]  # file stem -> JSON content
@@ -30,6 +35,11 @@ class Monitored:
     snapshot: str  # Evidently's JSON snapshot
     lines: list[str]  # the summary the stage prints
     failing: str | None  # why the stage must exit non-zero (monitor.fail_on), or None
+
+    def outputs(self) -> dict[str, Any]:
+        """File name -> content (JSON data or text): every file the monitor writes."""
+        files: dict[str, Any] = {f"{name}.json": report for name, report in self.reports.items()}
+        return {**files, "drift.html": self.html, "evidently.json": self.snapshot}
 
 
 def publish(
@@ -83,10 +93,7 @@ def monitor_batch(
         evaluation, classification: the evaluate stage's metrics.json and
             classification_report.json (figures at 0.5 and at the served threshold).
     """
-    settings, seed = params["monitor"], params["base"]["seed"]
-    alpha, drift_share = settings["alpha"], settings["drift_share"]
-    served = float(meta["decision_threshold"]["value"])
-    withheld = [c for c in params["governance"]["pii_columns"] if c in schema["features"]]
+    withheld = withheld_columns(params, schema)
 
     def scored(rows: pd.DataFrame) -> pd.DataFrame:
         return monitor.scored_rows(
@@ -105,57 +112,114 @@ def monitor_batch(
         batch.attrs["prediction"],
         len(reference),
     )
-    # the withheld inputs never reach the log: nothing to compare them with
-    seen = {
-        **schema,
-        "features": {c: f for c, f in schema["features"].items() if c not in withheld},
-    }
-    at_served = classification["at_decision_threshold"]["classes"]
-    positive = at_served[str(spec.positive_label)]
+    seen = seen_schema(schema, withheld)
+    settings = checks(params, meta, evaluation, classification, spec.positive_label)
     result = monitor.assess(
         reference,
         batch,
         seen,
-        alpha=alpha,
-        min_effect=settings["min_effect"],
-        drift_share=drift_share,
-        threshold=served,
-        reference_metrics={
+        **settings,
+        latency_p99_ms=latency_p99(raw_batch, params["monitor"].get("latency_column")),
+    )
+    result["quality"]["refused_by_contract"] = monitor.refused(raw_batch, seen, policy="reject")
+    sample_rows, seed = params["monitor"]["evidently_sample_rows"], params["base"]["seed"]
+    return finish(
+        result,
+        evidently_report.sample(reference, sample_rows, seed),
+        evidently_report.sample(batch, sample_rows, seed),
+        seen,
+        params,
+        rows=len(batch),
+        labelled=monitor.LABEL in batch,
+        source=batch.attrs["prediction"],
+        threshold=settings["threshold"],
+        withheld=withheld,
+    )
+
+
+def withheld_columns(params: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """The model inputs the service stores as null (governance.pii_columns)."""
+    return [c for c in params["governance"]["pii_columns"] if c in schema["features"]]
+
+
+def seen_schema(schema: Mapping[str, Any], withheld: Sequence[str]) -> dict[str, Any]:
+    """The schema without the withheld inputs: they never reach the log, so nothing to compare."""
+    return {
+        **schema,
+        "features": {c: f for c, f in schema["features"].items() if c not in withheld},
+    }
+
+
+def checks(
+    params: Mapping[str, Any],
+    meta: Mapping[str, Any],
+    evaluation: Mapping[str, Any],
+    classification: Mapping[str, Any],
+    positive_label: Any,
+) -> dict[str, Any]:
+    """`monitor.assess`'s settings (all but the latency): the drift rule, the served threshold
+    and the evaluated figures at it and at evaluate.threshold, the alert rules and the decision's
+    settings."""
+    settings = params["monitor"]
+    at_served = classification["at_decision_threshold"]["classes"]
+    positive = at_served[str(positive_label)]
+    return {
+        "alpha": settings["alpha"],
+        "min_effect": settings["min_effect"],
+        "drift_share": settings["drift_share"],
+        "threshold": float(meta["decision_threshold"]["value"]),
+        "reference_metrics": {
             "accuracy": at_served["accuracy"],
             "precision": positive["precision"],
             "recall": positive["recall"],
             "roc_auc": evaluation["roc_auc"],
         },
-        confidence=params["evaluate"]["confidence"],
-        beside=(
+        "confidence": params["evaluate"]["confidence"],
+        "beside": (
             params["evaluate"]["threshold"],
             {k: evaluation[k] for k in ("accuracy", "precision", "recall", "roc_auc")},
         ),
-        rules=check_rules(settings["rules"]),
-        latency_p99_ms=latency_p99(raw_batch, settings.get("latency_column")),
-        decision={
+        "rules": check_rules(settings["rules"]),
+        "decision": {
             "min_new_labels": settings["min_new_labels"],
             "model_age_days": age_days(settings),
             "max_age_days": settings.get("max_age_days"),
             "rule_triggers": settings.get("rule_triggers") or {},
         },
-    )
-    result["quality"]["refused_by_contract"] = monitor.refused(raw_batch, seen, policy="reject")
+    }
+
+
+def finish(
+    result: dict[str, Any],
+    reference_sample: pd.DataFrame,
+    batch_sample: pd.DataFrame,
+    seen: Mapping[str, Any],
+    params: Mapping[str, Any],
+    *,
+    rows: int,
+    labelled: bool,
+    source: str,
+    threshold: float,
+    withheld: Sequence[str],
+) -> Monitored:
+    """The reports, the Evidently page (on the samples, under the monitor's verdict), the
+    printed lines and whether to fail, from `monitor.assess`'s result."""
+    settings = params["monitor"]
+    alpha, drift_share = settings["alpha"], settings["drift_share"]
     result["quality"]["withheld"] = {
-        "columns": withheld,
+        "columns": list(withheld),
         "why": "governance.pii_columns: stored as null by the service, so not monitored",
     }
-    result["drift"]["prediction"]["source"] = batch.attrs["prediction"]
-    sample_rows = settings["evidently_sample_rows"]
-    log.info("Evidently report on up to %d rows of each side", sample_rows)
+    result["drift"]["prediction"]["source"] = source
+    log.info("Evidently report on %d and %d sampled rows", len(reference_sample), len(batch_sample))
     html, snapshot = evidently_report.build(
-        evidently_report.sample(reference, sample_rows, seed),
-        evidently_report.sample(batch, sample_rows, seed),
+        reference_sample,
+        batch_sample,
         {c: f["kind"] for c, f in seen["features"].items()},
         target=monitor.LABEL,
         prediction=monitor.PREDICTION,
-        labelled=monitor.LABEL in batch,
-        threshold=served,
+        labelled=labelled,
+        threshold=threshold,
         alpha=alpha,
         drift_share=drift_share,
     )
@@ -163,10 +227,10 @@ def monitor_batch(
         html, monitor.verdict_lines(result, drift_share=drift_share)
     )
     return Monitored(
-        reports=reports(result, rows=len(batch), labelled=monitor.LABEL in batch),
+        reports=reports(result, rows=rows, labelled=labelled),
         html=html,
         snapshot=snapshot + "\n",
-        lines=summary_lines(result, rows=len(batch)),
+        lines=summary_lines(result, rows=rows),
         failing=failing(result["alerts"]["level"], settings["fail_on"]),
     )
 

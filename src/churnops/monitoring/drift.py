@@ -19,7 +19,8 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-_DIGITS = 6
+DIGITS = 6  # digits the monitor's reports keep
+MISSING = "(missing)"  # the category counts' key for missing values
 
 
 def numeric_drift(reference: np.ndarray, current: np.ndarray) -> dict[str, float | None]:
@@ -62,7 +63,7 @@ def counts_drift(ref: pd.Series, cur: pd.Series) -> dict[str, float | None]:
 def category_counts(values: pd.Series) -> pd.Series:
     """Counts per category as text, missing values under "(missing)" (no copy of the rows)."""
     counts = values.value_counts(dropna=False)
-    counts.index = ["(missing)" if pd.isna(k) else str(k) for k in counts.index]
+    counts.index = [MISSING if pd.isna(k) else str(k) for k in counts.index]
     return counts.groupby(level=0).sum()
 
 
@@ -117,7 +118,7 @@ def decide(
         )
         for key in ("statistic", "effect_size"):
             if result[key] is not None:
-                result[key] = round(result[key], _DIGITS)
+                result[key] = round(result[key], DIGITS)
     return raw
 
 
@@ -129,7 +130,7 @@ def dataset_verdict(columns: Mapping[str, Mapping[str, Any]], drift_share: float
     share = len(drifted) / max(len(columns), 1)
     return {
         "drifted": share > drift_share,
-        "drift_share": round(share, _DIGITS),
+        "drift_share": round(share, DIGITS),
         "drifted_columns": drifted,
         "worst_effect_size": worst[0],
         "worst_column": worst[1],

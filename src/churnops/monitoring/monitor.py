@@ -60,14 +60,28 @@ def check_batch(
 
 def refused(batch: pd.DataFrame, schema: Mapping[str, Any], *, policy: str) -> dict[str, Any]:
     """How many rows the serving contract (at `policy`) would refuse, with the commonest reasons."""
+    rows, reasons = refusals(batch, schema, policy=policy)
+    return refused_report(rows, reasons, total=len(batch), policy=policy)
+
+
+def refusals(
+    batch: pd.DataFrame, schema: Mapping[str, Any], *, policy: str
+) -> tuple[int, pd.Series]:
+    """The rows the serving contract (at `policy`) would refuse, and the rows per reason."""
     _, reasons, _ = Contract(schema, policy).check_frame(batch)
     refused_rows = reasons[reasons != ""]
-    top = refused_rows.str.split("; ").explode().value_counts().head(5)
+    return len(refused_rows), refused_rows.str.split("; ").explode().value_counts()
+
+
+def refused_report(rows: int, reasons: pd.Series, *, total: int, policy: str) -> dict[str, Any]:
+    """`refused`'s answer from the refused rows and the rows per reason."""
+    # the commonest first, ties by text: the same list however the counts were summed
+    top = sorted(reasons.items(), key=lambda item: (-item[1], str(item[0])))[:5]
     return {
         "policy": policy,
-        "rows": len(refused_rows),
-        "share": round(len(refused_rows) / max(len(batch), 1), _DIGITS),
-        "top_reasons": {str(k): int(v) for k, v in top.items()},
+        "rows": rows,
+        "share": round(rows / max(total, 1), _DIGITS),
+        "top_reasons": {str(k): int(v) for k, v in top},
     }
 
 
@@ -219,16 +233,37 @@ def assess(
         if labelled
         else None
     )
-    observed = observations(quality, result, perf, latency_p99_ms)
+    return judged(
+        quality,
+        result,
+        perf,
+        latency_p99_ms=latency_p99_ms,
+        rules=rules,
+        labelled_rows=len(batch) if labelled else 0,
+        decision=decision,
+    )
+
+
+def judged(
+    quality: dict[str, Any],
+    drifted: dict[str, Any],
+    perf: dict[str, Any] | None,
+    *,
+    latency_p99_ms: float | None,
+    rules: Sequence[Mapping[str, Any]],
+    labelled_rows: int,
+    decision: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The checks' results with the alerts they fire and the retraining decision."""
+    observed = observations(quality, drifted, perf, latency_p99_ms)
     fired = alerts(rules, observed)
-    verdict = decide(fired, labelled_rows=len(batch) if labelled else 0, **decision)
     return {
         "quality": quality,
-        "drift": result,
+        "drift": drifted,
         "performance": perf,
         "observed": observed,
         "alerts": fired,
-        "decision": verdict,
+        "decision": decide(fired, labelled_rows=labelled_rows, **decision),
     }
 
 

@@ -151,6 +151,38 @@ class ColumnsPart:
             _merge(self.outside, other.outside, operator.add),
         )
 
+    def quality(self, features: Mapping[str, Any]) -> dict[str, Any]:
+        """`monitor.batch_quality`'s answer from these statistics."""
+        out = {}
+        for column, info in features.items():
+            if info["kind"] == "numeric":
+                part = self.numeric[column]
+                missing, present = part.missing, part.n
+                outside = self.outside.get(column, 0)
+                entry: dict[str, Any] = {
+                    "out_of_range_share": outside / present if present else 0.0
+                }
+            else:
+                counts = self.counts[column]
+                missing = int(counts.get(drift.MISSING, 0))
+                present = int(counts.sum()) - missing
+                unseen = counts.drop(drift.MISSING, errors="ignore")
+                unseen = unseen[~unseen.index.isin(info["categories"])]
+                entry = {
+                    "unseen_share": float(unseen.sum() / present) if present else 0.0,
+                    "unseen_values": sorted(map(str, unseen.index))[:10],
+                }
+            share = missing / max(self.rows, 1)
+            entry = {
+                "missing_share": share,
+                "missing_increase": share - info["missing_share"],
+                **entry,
+            }
+            out[column] = {
+                k: round(v, drift.DIGITS) if isinstance(v, float) else v for k, v in entry.items()
+            }
+        return {"rows": self.rows, "columns": len(features), "by_column": out}
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -171,6 +203,15 @@ class Reference:
             {c: NumericReference.of(rows[c].to_numpy(dtype=float)) for c in _numeric(kinds)},
             {c: drift.category_counts(rows[c]) for c, k in kinds.items() if k != "numeric"},
             dict(ranges),
+        )
+
+    def restricted(self, kinds: Mapping[str, str]) -> Reference:
+        """The reference of the columns in `kinds` only."""
+        return Reference(
+            dict(kinds),
+            {c: s for c, s in self.numeric.items() if c in kinds},
+            {c: s for c, s in self.counts.items() if c in kinds},
+            {c: r for c, r in self.ranges.items() if c in kinds},
         )
 
     def summarize(self, rows: pd.DataFrame) -> ColumnsPart:

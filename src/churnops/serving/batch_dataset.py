@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from churnops.compute.engine import run_tasks
 from churnops.data.contract import Contract
 from churnops.data.schema import DataError
-from churnops.files import CsvFormat
+from churnops.files import CsvFormat, read_chunks
 from churnops.serving import batch_scoring
 
 PART = "part-{:05d}.parquet"
@@ -151,7 +151,7 @@ class _Part:
 
     def run(self, model: Any, contract: Contract) -> dict[str, int]:
         return batch_scoring.score(
-            batch_scoring.read_chunks(
+            read_chunks(
                 self.path, self.chunk_rows, self.csv, categories=model.categorical_features
             ),
             model,

@@ -6,7 +6,7 @@ Reads and writes in chunks, so memory stays bounded whatever the file size."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from churnops.data.contract import Contract
-from churnops.data.schema import DataError
-from churnops.files import CsvFormat, check_separator, refuse_overwrite, to_decimal_point
+from churnops.files import refuse_overwrite
 
 SCHEMAS = {
     "out": pa.schema(
@@ -32,44 +31,6 @@ SCHEMAS = {
     ),
     "rejects": pa.schema([("row", pa.int64()), ("id", pa.string()), ("reason", pa.string())]),
 }
-
-
-def read_chunks(
-    path: str | Path,
-    rows: int,
-    csv: CsvFormat | None = None,
-    categories: Collection[str] = (),
-) -> Iterator[pd.DataFrame]:
-    """Chunks of at most `rows` rows of a CSV (read as text, in the `csv` format) or Parquet
-    file. The Parquet text columns named in `categories` arrive as pandas Categorical columns,
-    their dictionary decoded once rather than a string per row."""
-    path, csv = Path(path), csv or CsvFormat()
-    if path.suffix.lower() in (".parquet", ".pq"):
-        file = pq.ParquetFile(path)
-        text = [
-            f.name
-            for f in file.schema_arrow
-            if f.name in categories
-            and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
-        ]
-        file = pq.ParquetFile(path, read_dictionary=text) if text else file
-        for record_batch in file.iter_batches(batch_size=rows):
-            yield record_batch.to_pandas()
-    elif path.suffix.lower() == ".csv":
-        reader = pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            chunksize=rows,
-            **csv.read_options(as_text=True),
-        )
-        for i, chunk in enumerate(reader):
-            if i == 0:
-                check_separator(chunk, path, csv)
-            yield to_decimal_point(chunk, csv)
-    else:
-        raise DataError(f"{path}: unknown file type {path.suffix!r}, expected .csv or .parquet")
 
 
 NOT_FINITE_SCORE = "the model's score for these values is not a finite probability"
