@@ -18,7 +18,7 @@ QUICK = {
     "abtest": ["--runs", "20", "--srm-units", "2000"],
     "drift": ["--resamples", "2", "--sizes", "2000"],
     "batch": ["--rows", "20000"],
-    "scale": ["--rows", "100000,200000"],
+    "scale": ["--rows", "100000,200000", "--monitor-rows", "100000,200000"],
     "serve": ["--seconds", "0.5", "--rounds", "1"],
     "serve_profile": ["--requests", "200"],
     # a relative interpreter path, as `make bench-pipeline` passes it (it must survive the

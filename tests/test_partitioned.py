@@ -152,37 +152,41 @@ def test_an_unlabelled_part_leaves_performance_and_target_out(month, tmp_path):
     assert monitor.LABEL not in total.sampled()
 
 
-def test_cli_monitor_writes_the_stages_reports(month, model_files, tmp_path, capsys):
-    from churnops import cli
+def _cli_args(folder, tmp_path, reference, batch_path, out):
     from tests.conftest import TEST_PARAMS
 
-    folder, _ = model_files
-    _, _, reference, batch, _ = month
     evaluated = TEST_PARAMS.parent / "fixtures" / "pipeline_outputs" / "reports" / "evaluate"
     classes = {"accuracy": 0.75, "Yes": {"precision": 0.5, "recall": 0.7}}  # evaluate's shape
     (tmp_path / "classification.json").write_text(
         json.dumps({"at_decision_threshold": {"classes": classes}})
     )
     reference.to_parquet(tmp_path / "reference.parquet", index=False)
-    parts = tmp_path / "parts"
-    parts.mkdir()
-    for i, rows in enumerate(np.array_split(batch, 2)):  # CSV parts, read as text
-        rows.to_csv(parts / f"day-{i}.csv", index=False)
-    out = tmp_path / "monitor"
-    args = ["monitor", "--batch", str(parts), "--out-dir", str(out),
+    return ["monitor", "--batch", str(batch_path), "--out-dir", str(out),
             "--reference", str(tmp_path / "reference.parquet"),
             "--schema", str(folder / "schema.json"), "--model", str(folder / "model.joblib"),
             "--meta", str(folder / "meta.json"),
             "--evaluation", str(evaluated / "metrics.json"),
             "--classification", str(tmp_path / "classification.json"),
             "--params", str(TEST_PARAMS)]  # fmt: skip
+
+
+def test_cli_monitor_writes_the_stages_reports(month, model_files, tmp_path, capsys):
+    from churnops import cli
+    from churnops.monitoring.batch_monitor import OUTPUT_FILES
+
+    folder, _ = model_files
+    _, _, reference, batch, _ = month
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i, rows in enumerate(np.array_split(batch, 2)):  # CSV parts, read as text
+        rows.to_csv(parts / f"day-{i}.csv", index=False)
+    out = tmp_path / "monitor"
+    args = _cli_args(folder, tmp_path, reference, parts, out)
     assert cli.main(args) == 0
     said = capsys.readouterr()
     assert "churnops monitor: 3000 rows; drifted columns: " in said.out
     assert "MonthlyCharges" in said.out
     assert "2 part(s) from" in said.err
-    from churnops.monitoring.batch_monitor import OUTPUT_FILES
-
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["rows"] == 3000
@@ -194,3 +198,15 @@ def test_cli_monitor_writes_the_stages_reports(month, model_files, tmp_path, cap
     assert cli.main(args) == 2
     assert "exists: pass --overwrite" in capsys.readouterr().err
     assert (out / "metrics.json").stat().st_mtime_ns == before
+
+
+def test_cli_monitor_refuses_files_without_rows(month, model_files, tmp_path, capsys):
+    from churnops import cli
+
+    folder, _ = model_files
+    _, _, reference, batch, _ = month
+    batch.iloc[:0].to_parquet(tmp_path / "empty.parquet", index=False)
+    out = tmp_path / "monitor"
+    assert cli.main(_cli_args(folder, tmp_path, reference, tmp_path / "empty.parquet", out)) == 2
+    assert "its 1 file(s) hold no rows" in capsys.readouterr().err
+    assert not out.exists()

@@ -75,6 +75,7 @@ def _monitor(args: argparse.Namespace) -> Any:
 
     from churnops.compute.engine import describe, engine
     from churnops.config import load_params
+    from churnops.data.schema import DataError
     from churnops.files import read_json
     from churnops.monitoring import batch_monitor, evidently_report, partitioned
     from churnops.serving import batch_dataset
@@ -103,6 +104,8 @@ def _monitor(args: argparse.Namespace) -> Any:
         ) as bar,
     ):
         total = partitioned.summarize(files, prepared, client=client, progress=bar.update)
+    if not total.rows:
+        raise DataError(f"--batch {args.batch}: its {len(files)} file(s) hold no rows")
     say(f"{total.rows:,} rows read; checking them against {len(reference):,} reference rows")
     return batch_monitor.finish(
         partitioned.assess(prepared, total, **checks),

@@ -58,6 +58,22 @@ def check_batch(
     return out, {c: v for c, v in coerced.items() if v["blank"] or v["non_numeric"]}
 
 
+def add_coerced(mine: dict, other: dict) -> dict[str, dict[str, Any]]:
+    """Two `check_batch` cleaning reports as one: the counts per column added, up to 5 examples."""
+    out = {}
+    for column in {**mine, **other}:
+        a, b = mine.get(column), other.get(column)
+        if a is None or b is None:
+            out[column] = a or b
+            continue
+        out[column] = {
+            "blank": a["blank"] + b["blank"],
+            "non_numeric": a["non_numeric"] + b["non_numeric"],
+            "examples": sorted({*a["examples"], *b["examples"]})[:5],
+        }
+    return dict(sorted(out.items()))
+
+
 def refused(batch: pd.DataFrame, schema: Mapping[str, Any], *, policy: str) -> dict[str, Any]:
     """How many rows the serving contract (at `policy`) would refuse, with the commonest reasons."""
     rows, reasons = refusals(batch, schema, policy=policy)

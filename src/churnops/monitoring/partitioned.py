@@ -69,7 +69,7 @@ class Part:
             self.latency + other.latency,
             self.refused_rows + other.refused_rows,
             self.reasons.add(other.reasons, fill_value=0).astype("int64"),
-            _add_coerced(self.coerced, other.coerced),
+            monitor.add_coerced(self.coerced, other.coerced),
             dict(sorted(sources.items())),
             sample,
         )
@@ -91,6 +91,8 @@ class Part:
     def sampled(self) -> pd.DataFrame:
         """The sample, in key order, without its key (and without the label unless every row
         has one)."""
+        if self.sample is None:  # no rows at all
+            return pd.DataFrame()
         sample = self.sample.sort_values(KEY, kind="stable").drop(columns=KEY)
         if not self.labelled:
             sample = sample.drop(columns=monitor.LABEL, errors="ignore")
@@ -222,17 +224,22 @@ def summarize(
     progress: Callable[[int], None] = lambda n: None,
 ) -> Part:
     """The summed statistics of every file (on the client's workers when given)."""
-    parts: dict[int, Part] = {}
+    # summed in the files' order, whatever order the tasks finished in (the same float sums),
+    # each part as soon as those before it are in: only early finishers wait in `pending`
+    total, pending, following = Part(prepared.sample_rows), {}, 0
 
     def done(result: tuple[int, Part]) -> None:
+        nonlocal total, following
         index, part = result
-        parts[index] = part
+        pending[index] = part
         progress(part.rows)
+        while following in pending:
+            total = total + pending.pop(following)
+            following += 1
 
     paths = list(enumerate(str(p.resolve()) for p in files))
     run_tasks(client, _summarize, paths, shared={"prepared": prepared}, done=done)
-    # summed in the files' order, whatever order the tasks finished in: the same float sums
-    return sum((parts[i] for i in sorted(parts)), Part(prepared.sample_rows))
+    return total
 
 
 def _summarize(item: tuple[int, str], *, prepared: Setup) -> tuple[int, Part]:
@@ -327,19 +334,3 @@ def _plus(mine: Outcomes | None, other: Outcomes | None) -> Outcomes | None:
     if mine is None or other is None:
         return other if mine is None else mine
     return mine + other
-
-
-def _add_coerced(mine: dict, other: dict) -> dict[str, dict[str, Any]]:
-    """Both parts' counts of cells coerced to missing, per column, with up to 5 examples."""
-    out = {}
-    for column in {**mine, **other}:
-        a, b = mine.get(column), other.get(column)
-        if a is None or b is None:
-            out[column] = a or b
-            continue
-        out[column] = {
-            "blank": a["blank"] + b["blank"],
-            "non_numeric": a["non_numeric"] + b["non_numeric"],
-            "examples": sorted({*a["examples"], *b["examples"]})[:5],
-        }
-    return dict(sorted(out.items()))
