@@ -56,6 +56,7 @@ import json, sys, time
 from pathlib import Path
 from churnops.compute.engine import engine
 from churnops.data.contract import Contract
+from churnops.data import parts
 from churnops.serving import artifact, batch_dataset
 from churnops.serving.settings import Settings
 
@@ -65,7 +66,7 @@ settings = Settings()
 model = artifact.load(settings.model_path, settings.meta_path, settings.schema_path,
                       compiled_dir=settings.compiled_path, engine="onnx", threads=threads)
 contract = Contract(model.schema, "reject")
-files = batch_dataset.input_files(source)
+files = parts.input_files(source)
 if len(sys.argv) > 6:  # "i/n": every n-th file from the i-th (one of n processes side by side)
     first, step = map(int, sys.argv[6].split("/"))
     files = files[first::step]

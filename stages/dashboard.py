@@ -11,6 +11,7 @@ from pathlib import Path
 import joblib
 
 from churnops.config import load_params
+from churnops.data import parts
 from churnops.files import CsvFormat, read_json, read_table, staged_outputs
 from churnops.lifecycle import dashboard
 from churnops.stage import run
@@ -30,7 +31,7 @@ def main() -> None:
     params = load_params(args.params)
     schema, meta = read_json(args.schema), read_json(args.meta)
     rows, served = dashboard.as_served(
-        read_table(args.batch, csv=CsvFormat.from_params(params)),
+        parts.read_batch(args.batch, CsvFormat.from_params(params)),
         schema,
         joblib.load(args.model),
         float(meta["decision_threshold"]["value"]),

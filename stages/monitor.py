@@ -11,16 +11,16 @@ from pathlib import Path
 import joblib
 
 from churnops.config import load_params
-from churnops.data import cleaning
-from churnops.files import CsvFormat, read_json, read_table, staged_outputs
-from churnops.monitoring.batch_monitor import monitor_batch, publish
+from churnops.files import read_json, read_table, staged_outputs
+from churnops.monitoring.batch_monitor import publish
+from churnops.monitoring.parts_monitor import monitor_path
 from churnops.stage import run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--params", default="params.yaml")
-    parser.add_argument("--batch", required=True)
+    parser.add_argument("--batch", required=True, help="a file, or a folder of Parquet/CSV parts")
     parser.add_argument("--reference", required=True, help="the training split")
     parser.add_argument("--schema", required=True)
     parser.add_argument("--model", required=True)
@@ -43,15 +43,14 @@ def main() -> None:
     args = parser.parse_args()
 
     params = load_params(args.params)
-    monitored = monitor_batch(
-        read_table(args.batch, csv=CsvFormat.from_params(params)),
+    monitored, batch_sha256 = monitor_path(
+        args.batch,
         read_table(args.reference),
         read_json(args.schema),
         joblib.load(args.model),
         read_json(args.meta),
         read_json(args.evaluation),
         read_json(args.classification),
-        cleaning.DataSpec.from_params(params),
         params,
     )
     out_dir = Path(args.out_dir)
@@ -65,6 +64,7 @@ def main() -> None:
         monitored,
         params["monitor"]["webhook"],
         batch=args.batch,
+        batch_sha256=batch_sha256,
         model=read_json(args.meta)["model_sha256"][:12],
         history_path=Path(args.history),
         delivery_log=Path(args.delivery_log),

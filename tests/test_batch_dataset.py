@@ -9,7 +9,6 @@ import pytest
 
 from churnops import cli
 from churnops.data.contract import Contract
-from churnops.data.schema import DataError
 from churnops.serving import artifact, batch_dataset
 
 
@@ -73,19 +72,6 @@ def test_parts_are_the_same_bytes_in_process_and_on_the_cluster(model_files, tmp
     scored = pd.read_parquet(tmp_path / "here" / "part-00000.parquet")
     assert scored["source"].unique().tolist() == ["day-0.parquet"]
     assert len(scored) == 58
-
-
-def test_inputs_are_a_folder_or_a_glob_of_one_kind(model_files, tmp_path):
-    files = _dataset(model_files, tmp_path / "in", files=2)
-    assert batch_dataset.input_files(tmp_path / "in") == files
-    assert batch_dataset.input_files(str(tmp_path / "in" / "*-1.parquet")) == files[1:]
-    assert batch_dataset.is_dataset(str(tmp_path / "in" / "*.parquet"))
-    assert not batch_dataset.is_dataset(files[0])
-    with pytest.raises(DataError, match=r"no file matches"):
-        batch_dataset.input_files(str(tmp_path / "in" / "*.csv"))
-    (tmp_path / "in" / "extra.csv").write_text("a\n1\n")
-    with pytest.raises(DataError, match=r"only .parquet or only .csv files"):
-        batch_dataset.input_files(tmp_path / "in")
 
 
 def test_output_folders_are_replaced_only_when_asked(model_files, tmp_path):

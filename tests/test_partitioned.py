@@ -208,5 +208,5 @@ def test_cli_monitor_refuses_files_without_rows(month, model_files, tmp_path, ca
     batch.iloc[:0].to_parquet(tmp_path / "empty.parquet", index=False)
     out = tmp_path / "monitor"
     assert cli.main(_cli_args(folder, tmp_path, reference, tmp_path / "empty.parquet", out)) == 2
-    assert "its 1 file(s) hold no rows" in capsys.readouterr().err
+    assert "the batch's 1 file(s) hold no rows" in capsys.readouterr().err
     assert not out.exists()

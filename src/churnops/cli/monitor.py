@@ -71,75 +71,34 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _monitor(args: argparse.Namespace) -> Any:
+    import joblib
     from tqdm import tqdm
 
     from churnops.compute.engine import describe, engine
     from churnops.config import load_params
-    from churnops.data.schema import DataError
-    from churnops.files import read_json
-    from churnops.monitoring import batch_monitor, evidently_report, partitioned
-    from churnops.serving import batch_dataset
+    from churnops.data import parts
+    from churnops.files import read_json, read_table
+    from churnops.monitoring.parts_monitor import monitor_parts
     from churnops.serving.settings import params_path
 
     def say(line: str) -> None:
         print(f"churnops monitor: {line}", file=sys.stderr)
 
     params = load_params(params_path(args.params))
-    base, settings = params["base"], params["monitor"]
-    files = batch_dataset.input_files(args.batch)
+    files = parts.input_files(args.batch)
     scheduler, workers = scheduler_of(args)
-    checks = batch_monitor.checks(
-        params,
-        read_json(args.meta),
-        read_json(args.evaluation),
-        read_json(args.classification),
-        base["positive_label"],
-    )
-    prepared, reference = _setup(args, params, checks)
+    inputs = {
+        "reference_rows": read_table(args.reference),
+        "schema": read_json(args.schema),
+        "model": joblib.load(args.model),
+        "meta": read_json(args.meta),
+        "evaluation": read_json(args.evaluation),
+        "classification": read_json(args.classification),
+    }
     say(f"{len(files):,} part(s) from {args.batch} on {describe(scheduler, workers)}")
+    total = parts.parquet_rows(files)
     with (
         engine(scheduler, workers, say=say) as client,
-        tqdm(
-            desc="monitoring", unit="rows", total=batch_dataset.parquet_rows(files), disable=None
-        ) as bar,
+        tqdm(desc="monitoring", unit="rows", total=total, disable=None) as bar,
     ):
-        total = partitioned.summarize(files, prepared, client=client, progress=bar.update)
-    if not total.rows:
-        raise DataError(f"--batch {args.batch}: its {len(files)} file(s) hold no rows")
-    say(f"{total.rows:,} rows read; checking them against {len(reference):,} reference rows")
-    return batch_monitor.finish(
-        partitioned.assess(prepared, total, **checks),
-        evidently_report.sample(reference, settings["evidently_sample_rows"], base["seed"]),
-        total.sampled(),
-        prepared.seen,
-        params,
-        rows=total.rows,
-        labelled=total.labelled,
-        source=total.source,
-        threshold=checks["threshold"],
-        withheld=prepared.withheld,
-    )
-
-
-def _setup(args: argparse.Namespace, params: dict[str, Any], checks: dict[str, Any]) -> Any:
-    """The parts' setup and the scored reference rows."""
-    import joblib
-
-    from churnops.files import CsvFormat, read_json, read_table
-    from churnops.monitoring import batch_monitor, partitioned
-
-    base, settings = params["base"], params["monitor"]
-    schema = read_json(args.schema)
-    return partitioned.setup(
-        read_table(args.reference),
-        schema,
-        joblib.load(args.model),
-        target=base["target"],
-        positive_label=base["positive_label"],
-        withheld=batch_monitor.withheld_columns(params, schema),
-        thresholds=(checks["threshold"], checks["beside"][0]),
-        latency_column=settings.get("latency_column"),
-        sample_rows=settings["evidently_sample_rows"],
-        seed=base["seed"],
-        csv=CsvFormat.from_params(params),
-    )
+        return monitor_parts(files, **inputs, params=params, client=client, progress=bar.update)

@@ -64,18 +64,19 @@ def add(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from churnops.compute.engine import EngineError
+    from churnops.data import parts
     from churnops.data.contract import Contract
     from churnops.serving import artifact, batch_dataset
     from churnops.stage import USER_ERRORS
 
-    dataset = batch_dataset.is_dataset(args.input)
+    dataset = parts.is_dataset(args.input)
     suffix = ".rejects" if dataset else ".rejects.parquet"
     args.rejects = args.rejects or args.output.with_name(args.output.stem + suffix)
     try:
         fill_from_settings(args, ("policy", "model", "meta", "schema", "compiled", "engine"))
         if args.chunk_rows < 1:
             raise ValueError(f"--chunk-rows must be >= 1, got {args.chunk_rows}")
-        files = batch_dataset.input_files(args.input) if dataset else [Path(args.input)]
+        files = parts.input_files(args.input) if dataset else [Path(args.input)]
         scheduler = scheduler_of(args) if dataset else None
         if dataset:
             batch_dataset.check_folders(files, args.output, args.rejects, overwrite=args.overwrite)
@@ -148,6 +149,7 @@ def _score_dataset(
     from tqdm import tqdm
 
     from churnops.compute.engine import describe, engine
+    from churnops.data import parts
     from churnops.files import staged_folders
     from churnops.serving import batch_dataset
 
@@ -156,7 +158,7 @@ def _score_dataset(
 
     name, workers = scheduler
     say(f"{len(files):,} file(s) from {args.input}, scored on {describe(name, workers)}")
-    total = batch_dataset.parquet_rows(files)
+    total = parts.parquet_rows(files)
     with (
         engine(name, workers, say=say) as client,
         staged_folders(args.output, args.rejects) as (output, rejects),

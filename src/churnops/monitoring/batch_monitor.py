@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from churnops.data.cleaning import DataSpec
-from churnops.files import file_digest
 from churnops.monitoring import evidently_report, history, monitor, webhook
 from churnops.monitoring.alerts import LEVELS, check_rules
 from churnops.params import ParamsError
@@ -47,6 +46,7 @@ def publish(
     webhook_settings: Mapping[str, Any],
     *,
     batch: str,
+    batch_sha256: str,
     model: str,
     history_path: Path,
     delivery_log: Path,
@@ -56,9 +56,7 @@ def publish(
     happened."""
     lines = []
     try:
-        line = history.entry(
-            monitored.reports, batch=batch, batch_sha256=file_digest(batch), model=model
-        )
+        line = history.entry(monitored.reports, batch=batch, batch_sha256=batch_sha256, model=model)
         lines.append(f"monitor: history {history_path} has {history.append(line, history_path)} "
                      "batch(es)")  # fmt: skip
     except (OSError, ValueError) as exc:

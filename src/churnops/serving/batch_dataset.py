@@ -15,57 +15,18 @@ sees under the same path.
 from __future__ import annotations
 
 import dataclasses
-import glob
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from churnops.compute.engine import run_tasks
 from churnops.data.contract import Contract
-from churnops.data.schema import DataError
 from churnops.files import CsvFormat, read_chunks
 from churnops.serving import batch_scoring
 
 PART = "part-{:05d}.parquet"
-SUFFIXES = (".parquet", ".pq", ".csv")
 COUNTS = ("rows", "scored", "rejected", "flagged")
-
-
-def is_dataset(given: str | Path) -> bool:
-    """Whether `--input` names several files: a folder, or a glob pattern."""
-    text = str(given)
-    return Path(text).is_dir() or glob.has_magic(text)
-
-
-def input_files(given: str | Path) -> list[Path]:
-    """The files of a folder (its Parquet and CSV files) or of a glob pattern, sorted.
-
-    Raises:
-        DataError: nothing matches, or the files are of more than one kind.
-    """
-    text = str(given)
-    if Path(text).is_dir():
-        found = [p for p in Path(text).iterdir() if p.suffix.lower() in SUFFIXES]
-    else:
-        found = [Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file()]
-    files = sorted(found)
-    if not files:
-        raise DataError(f"input {text}: no file matches (expected .parquet or .csv files)")
-    kinds = {".csv" if p.suffix.lower() == ".csv" else ".parquet" for p in files}
-    if len(kinds) > 1 or files[0].suffix.lower() not in SUFFIXES:
-        shown = ", ".join(p.name for p in files[:3])
-        raise DataError(f"input {text}: expected only .parquet or only .csv files, got {shown}")
-    return files
-
-
-def parquet_rows(files: Sequence[Path]) -> int | None:
-    """The rows of Parquet files, from their footers (None for CSV files: unknown unread)."""
-    if any(p.suffix.lower() == ".csv" for p in files):
-        return None
-    return sum(pq.ParquetFile(p).metadata.num_rows for p in files)
 
 
 def check_folders(files: Sequence[Path], output: Path, rejects: Path, *, overwrite: bool) -> None:
