@@ -26,8 +26,7 @@ from scipy import stats
 
 from churnops.data import cleaning
 from churnops.files import read_json
-from churnops.monitoring import evidently_report, monitor, simulate
-from churnops.monitoring.alerts import check_rules
+from churnops.monitoring import batch_monitor, evidently_report, monitor, simulate
 from churnops.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,34 +45,14 @@ class Monitor:
         train = pd.read_parquet(ROOT / "data/prepared/train.parquet")
         self.test = pd.read_parquet(ROOT / "data/prepared/test.parquet")
         self.reference = self.typed(train)
-        evaluation = read_json(ROOT / "reports/evaluate/metrics.json")
-        at_served = read_json(ROOT / "reports/evaluate/classification_report.json")[
-            "at_decision_threshold"
-        ]
-        positive = str(self.spec.positive_label)
-        settings = self.params["monitor"]
-        self.kwargs = {
-            "alpha": settings["alpha"],
-            "min_effect": settings["min_effect"],
-            "drift_share": settings["drift_share"],
-            # the served decision threshold, as the monitor stage judges it
-            "threshold": read_json(ROOT / "models/model_meta.json")["decision_threshold"]["value"],
-            "confidence": self.params["evaluate"]["confidence"],
-            "reference_metrics": {
-                "accuracy": at_served["classes"]["accuracy"],
-                "precision": at_served["classes"][positive]["precision"],
-                "recall": at_served["classes"][positive]["recall"],
-                "roc_auc": evaluation["roc_auc"],
-            },
-            "rules": check_rules(settings["rules"]),
-            "latency_p99_ms": None,
-            "decision": {
-                "min_new_labels": settings["min_new_labels"],
-                "model_age_days": None,
-                "max_age_days": settings["max_age_days"],
-                "rule_triggers": settings.get("rule_triggers") or {},
-            },
-        }
+        # what the monitor stage checks a batch against (the served decision threshold, ...)
+        self.checks = batch_monitor.checks(
+            self.params,
+            read_json(ROOT / "models/model_meta.json"),
+            read_json(ROOT / "reports/evaluate/metrics.json"),
+            read_json(ROOT / "reports/evaluate/classification_report.json"),
+            self.spec.positive_label,
+        )
 
     def typed(self, rows: pd.DataFrame) -> pd.DataFrame:
         return monitor.scored_rows(
@@ -85,7 +64,7 @@ class Monitor:
         )
 
     def assess(self, rows: pd.DataFrame) -> dict:
-        return monitor.assess(self.reference, self.typed(rows), self.schema, **self.kwargs)
+        return monitor.assess(self.reference, self.typed(rows), self.schema, self.checks)
 
 
 def detection(m: Monitor, resamples: int) -> None:
@@ -168,7 +147,7 @@ def one_size(m: Monitor, n: int) -> dict:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
     typed_rows = m.typed(rows)
-    monitor.assess(m.reference, typed_rows, m.schema, **m.kwargs)
+    monitor.assess(m.reference, typed_rows, m.schema, m.checks)
     monitor_s = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
@@ -182,9 +161,9 @@ def one_size(m: Monitor, n: int) -> dict:
         target=L,
         prediction=P,
         labelled=L in typed_rows,
-        threshold=m.kwargs["threshold"],
-        alpha=m.kwargs["alpha"],
-        drift_share=m.kwargs["drift_share"],
+        threshold=m.checks.threshold,
+        alpha=m.checks.alpha,
+        drift_share=m.checks.drift_share,
     )
     evidently_s = time.perf_counter() - start
     return {

@@ -8,11 +8,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import joblib
-
 from churnops.config import load_params
-from churnops.files import read_json, read_table, staged_outputs
-from churnops.monitoring.batch_monitor import publish
+from churnops.files import staged_outputs
+from churnops.monitoring.batch_monitor import Trained, publish
 from churnops.monitoring.parts_monitor import monitor_path
 from churnops.stage import run
 
@@ -43,16 +41,15 @@ def main() -> None:
     args = parser.parse_args()
 
     params = load_params(args.params)
-    monitored, batch_sha256 = monitor_path(
-        args.batch,
-        read_table(args.reference),
-        read_json(args.schema),
-        joblib.load(args.model),
-        read_json(args.meta),
-        read_json(args.evaluation),
-        read_json(args.classification),
-        params,
+    trained = Trained.read(
+        reference=args.reference,
+        schema=args.schema,
+        model=args.model,
+        meta=args.meta,
+        evaluation=args.evaluation,
+        classification=args.classification,
     )
+    monitored, batch_sha256 = monitor_path(args.batch, trained, params)
     out_dir = Path(args.out_dir)
     with staged_outputs() as out:
         for name, content in monitored.outputs().items():
@@ -65,7 +62,7 @@ def main() -> None:
         params["monitor"]["webhook"],
         batch=args.batch,
         batch_sha256=batch_sha256,
-        model=read_json(args.meta)["model_sha256"][:12],
+        model=trained.meta["model_sha256"][:12],
         history_path=Path(args.history),
         delivery_log=Path(args.delivery_log),
     ):

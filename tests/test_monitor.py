@@ -99,26 +99,25 @@ def _typed(n, rng, shift=0.0):
 def test_assess_a_shifted_batch_end_to_end():
     rng = np.random.default_rng(0)
     reference, calm, shifted = _typed(3000, rng), _typed(1000, rng), _typed(1000, rng, 0.5)
-    kwargs = {
-        "alpha": 0.05,
-        "min_effect": {"numeric": 0.1, "categorical": 0.1},
-        "drift_share": 0.0,
-        "threshold": 0.5,
-        "reference_metrics": {},
-        "confidence": 0.95,
-        "rules": RULES,
-        "latency_p99_ms": None,
-        "decision": {
+    checks = monitor.Checks(
+        alpha=0.05,
+        min_effect={"numeric": 0.1, "categorical": 0.1},
+        drift_share=0.0,
+        threshold=0.5,
+        reference_metrics={},
+        confidence=0.95,
+        rules=RULES,
+        decision={
             "min_new_labels": 5000,
             "model_age_days": None,
             "max_age_days": 90,
             "rule_triggers": {"acc": "performance_degradation", "drift": "data_drift"},
         },
-    }
-    quiet = monitor.assess(reference, calm, SCHEMA, **kwargs)
+    )
+    quiet = monitor.assess(reference, calm, SCHEMA, checks)
     assert quiet["alerts"]["alerts"] == []
     assert quiet["performance"] is None
-    loud = monitor.assess(reference, shifted, SCHEMA, **kwargs)
+    loud = monitor.assess(reference, shifted, SCHEMA, checks)
     assert loud["drift"]["dataset"]["drifted_columns"] == ["charge"]
     assert {a["rule"] for a in loud["alerts"]["alerts"]} == {"range", "drift"}
     assert loud["decision"]["triggers"] == {"data_drift": ["drift"]}
@@ -150,10 +149,7 @@ def test_a_rise_lost_in_a_skewed_column_shows_in_the_derived_features(model_file
         "kind": "numeric",
         "from": ["TotalCharges", "tenure"],
     }
-    result = monitor.assess(
-        reference,
-        batch,
-        schema,
+    checks = monitor.Checks(
         alpha=0.05,
         min_effect={"numeric": 0.1, "categorical": 0.1},
         drift_share=0.0,
@@ -161,7 +157,6 @@ def test_a_rise_lost_in_a_skewed_column_shows_in_the_derived_features(model_file
         reference_metrics={"accuracy": 0.8},
         confidence=0.95,
         rules=[RULES[-1] | {"level": "warning"}],
-        latency_p99_ms=None,
         decision={
             "min_new_labels": 5000,
             "model_age_days": None,
@@ -169,6 +164,7 @@ def test_a_rise_lost_in_a_skewed_column_shows_in_the_derived_features(model_file
             "rule_triggers": {},
         },
     )
+    result = monitor.assess(reference, batch, schema, checks)
     assert result["drift"]["derived"]["avg_monthly_charge"]["drifted"]
     (alert,) = result["alerts"]["alerts"]
     assert "avg_monthly_charge" in alert["columns"]

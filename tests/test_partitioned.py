@@ -25,13 +25,13 @@ RULES = [
     {"name": "accuracy", "metric": "accuracy_shortfall", "op": ">", "value": -1,
      "level": "critical"},
 ]  # fmt: skip
-CHECKS = {
-    "alpha": 0.05, "min_effect": EFFECT, "drift_share": 0.0, "threshold": 0.4,
-    "reference_metrics": {"accuracy": 0.8}, "confidence": 0.95,
-    "beside": (0.5, {"accuracy": 0.81}), "rules": RULES,
-    "decision": {"min_new_labels": 5000, "model_age_days": None, "max_age_days": 90,
-                 "rule_triggers": {"drift": "data_drift"}},
-}  # fmt: skip
+CHECKS = monitor.Checks(
+    alpha=0.05, min_effect=EFFECT, drift_share=0.0, threshold=0.4,
+    reference_metrics={"accuracy": 0.8}, confidence=0.95,
+    beside=(0.5, {"accuracy": 0.81}), rules=RULES,
+    decision={"min_new_labels": 5000, "model_age_days": None, "max_age_days": 90,
+              "rule_triggers": {"drift": "data_drift"}},
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +66,7 @@ def _in_process(schema, model, reference, batch):
         return monitor.scored_rows(rows, schema, model, target="Churn", positive_label="Yes")
 
     latency = round(float(np.percentile(batch["latency_ms"], 99)), 3)
-    result = monitor.assess(
-        typed(reference), typed(batch), schema, **CHECKS, latency_p99_ms=latency
-    )
+    result = monitor.assess(typed(reference), typed(batch), schema, CHECKS, latency_p99_ms=latency)
     result["quality"]["refused_by_contract"] = monitor.refused(batch, schema, policy="reject")
     return result
 
@@ -83,7 +81,7 @@ def test_the_parts_give_the_monitors_answer(month, where, request):
     assert sum(seen) == len(batch) == total.rows
     assert total.labelled
     got, want = (
-        partitioned.assess(prepared, total, **CHECKS),
+        partitioned.assess(prepared, total, CHECKS),
         _in_process(schema, model, reference, batch),
     )
     for group in ("columns", "derived"):
@@ -144,7 +142,7 @@ def test_an_unlabelled_part_leaves_performance_and_target_out(month, tmp_path):
     batch.iloc[1000:2000].drop(columns="Churn").to_parquet(tmp_path / "b.parquet", index=False)
     prepared, _ = _setup(schema, model, reference)
     total = partitioned.summarize(sorted(tmp_path.glob("*.parquet")), prepared)
-    got = partitioned.assess(prepared, total, **CHECKS)
+    got = partitioned.assess(prepared, total, CHECKS)
     assert not total.labelled
     assert got["performance"] is None
     assert got["drift"]["target"] is None

@@ -12,6 +12,7 @@ import pandas as pd
 
 from churnops.data import parts
 from churnops.files import file_digest
+from churnops.monitoring.batch_monitor import Trained
 from churnops.monitoring.parts_monitor import monitor_path
 from churnops.params import load_params
 from tests.conftest import TELCO, TEST_PARAMS
@@ -29,17 +30,17 @@ def test_a_folder_of_parts_gives_the_single_files_verdicts(model_files, tmp_path
         rows.to_parquet(tmp_path / "parts" / f"p{i}.parquet", index=False)
     evaluated = TEST_PARAMS.parent / "fixtures" / "pipeline_outputs" / "reports" / "evaluate"
     classes = {"accuracy": 0.75, "Yes": {"precision": 0.5, "recall": 0.7}}
-    inputs = (
+    trained = Trained(
         reference,
         json.loads((folder / "schema.json").read_text()),
         joblib.load(folder / "model.joblib"),
         json.loads((folder / "meta.json").read_text()),
         json.loads((evaluated / "metrics.json").read_text()),
         {"at_decision_threshold": {"classes": classes}},
-        load_params(TEST_PARAMS),
     )
-    one, one_digest = monitor_path(str(whole), *inputs)
-    many, many_digest = monitor_path(str(tmp_path / "parts"), *inputs)
+    params = load_params(TEST_PARAMS)
+    one, one_digest = monitor_path(str(whole), trained, params)
+    many, many_digest = monitor_path(str(tmp_path / "parts"), trained, params)
     assert one_digest == file_digest(whole)
     assert many_digest == parts.digest(sorted((tmp_path / "parts").iterdir()))
     a, b = one.reports["metrics"], many.reports["metrics"]

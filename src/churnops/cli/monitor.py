@@ -71,13 +71,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _monitor(args: argparse.Namespace) -> Any:
-    import joblib
     from tqdm import tqdm
 
     from churnops.compute.engine import describe, engine
     from churnops.config import load_params
     from churnops.data import parts
-    from churnops.files import read_json, read_table
+    from churnops.monitoring.batch_monitor import Trained
     from churnops.monitoring.parts_monitor import monitor_parts
     from churnops.serving.settings import params_path
 
@@ -87,18 +86,18 @@ def _monitor(args: argparse.Namespace) -> Any:
     params = load_params(params_path(args.params))
     files = parts.input_files(args.batch)
     scheduler, workers = scheduler_of(args)
-    inputs = {
-        "reference_rows": read_table(args.reference),
-        "schema": read_json(args.schema),
-        "model": joblib.load(args.model),
-        "meta": read_json(args.meta),
-        "evaluation": read_json(args.evaluation),
-        "classification": read_json(args.classification),
-    }
+    trained = Trained.read(
+        reference=args.reference,
+        schema=args.schema,
+        model=args.model,
+        meta=args.meta,
+        evaluation=args.evaluation,
+        classification=args.classification,
+    )
     say(f"{len(files):,} part(s) from {args.batch} on {describe(scheduler, workers)}")
     total = parts.parquet_rows(files)
     with (
         engine(scheduler, workers, say=say) as client,
         tqdm(desc="monitoring", unit="rows", total=total, disable=None) as bar,
     ):
-        return monitor_parts(files, **inputs, params=params, client=client, progress=bar.update)
+        return monitor_parts(files, trained, params, client=client, progress=bar.update)

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 
 from churnops.data.cleaning import DataSpec
+from churnops.files import read_json, read_table
 from churnops.monitoring import evidently_report, history, monitor, webhook
 from churnops.monitoring.alerts import LEVELS, check_rules
 from churnops.params import ParamsError
@@ -74,23 +76,50 @@ def publish(
     return lines
 
 
-def monitor_batch(
-    raw_batch: pd.DataFrame,
-    reference_rows: pd.DataFrame,
-    schema: Mapping[str, Any],
-    model: Any,
-    meta: Mapping[str, Any],
-    evaluation: Mapping[str, Any],
-    classification: Mapping[str, Any],
-    spec: DataSpec,
-    params: Mapping[str, Any],
-) -> Monitored:
-    """Check, score and compare the batch (see the module's docstring).
+@dataclass(frozen=True)
+class Trained:
+    """What the pipeline gives the monitor: the training split (the reference), the schema, the
+    model, its metadata (the served threshold), and the evaluate stage's metrics.json and
+    classification_report.json (figures at evaluate.threshold and at the served threshold)."""
 
-    Args:
-        evaluation, classification: the evaluate stage's metrics.json and
-            classification_report.json (figures at 0.5 and at the served threshold).
-    """
+    reference_rows: pd.DataFrame
+    schema: Mapping[str, Any]
+    model: Any
+    meta: Mapping[str, Any]
+    evaluation: Mapping[str, Any]
+    classification: Mapping[str, Any]
+
+    @classmethod
+    def read(
+        cls,
+        *,
+        reference: Path,
+        schema: Path,
+        model: Path,
+        meta: Path,
+        evaluation: Path,
+        classification: Path,
+    ) -> Trained:
+        return cls(
+            read_table(reference),
+            read_json(schema),
+            joblib.load(model),
+            read_json(meta),
+            read_json(evaluation),
+            read_json(classification),
+        )
+
+    def checks(self, params: Mapping[str, Any]) -> monitor.Checks:
+        """`checks` with these figures."""
+        positive = params["base"]["positive_label"]
+        return checks(params, self.meta, self.evaluation, self.classification, positive)
+
+
+def monitor_batch(
+    raw_batch: pd.DataFrame, trained: Trained, spec: DataSpec, params: Mapping[str, Any]
+) -> Monitored:
+    """Check, score and compare the batch (see the module's docstring)."""
+    schema, model = trained.schema, trained.model
     withheld = withheld_columns(params, schema)
 
     def scored(rows: pd.DataFrame) -> pd.DataFrame:
@@ -103,7 +132,7 @@ def monitor_batch(
             withheld=withheld,
         )
 
-    batch, reference = scored(raw_batch), scored(reference_rows)
+    batch, reference = scored(raw_batch), scored(trained.reference_rows)
     log.info(
         "batch: %d rows (predictions %s); reference: %d training rows",
         len(batch),
@@ -111,12 +140,12 @@ def monitor_batch(
         len(reference),
     )
     seen = seen_schema(schema, withheld)
-    settings = checks(params, meta, evaluation, classification, spec.positive_label)
+    settings = trained.checks(params)
     result = monitor.assess(
         reference,
         batch,
         seen,
-        **settings,
+        settings,
         latency_p99_ms=latency_p99(raw_batch, params["monitor"].get("latency_column")),
     )
     result["quality"]["refused_by_contract"] = monitor.refused(raw_batch, seen, policy="reject")
@@ -130,7 +159,7 @@ def monitor_batch(
         rows=len(batch),
         labelled=monitor.LABEL in batch,
         source=batch.attrs["prediction"],
-        threshold=settings["threshold"],
+        threshold=settings.threshold,
         withheld=withheld,
     )
 
@@ -154,37 +183,36 @@ def checks(
     evaluation: Mapping[str, Any],
     classification: Mapping[str, Any],
     positive_label: Any,
-) -> dict[str, Any]:
-    """`monitor.assess`'s settings (all but the latency): the drift rule, the served threshold
-    and the evaluated figures at it and at evaluate.threshold, the alert rules and the decision's
-    settings."""
+) -> monitor.Checks:
+    """What the batch is checked against: the drift rule, the served threshold and the evaluated
+    figures at it and at evaluate.threshold, the alert rules and the decision's settings."""
     settings = params["monitor"]
     at_served = classification["at_decision_threshold"]["classes"]
     positive = at_served[str(positive_label)]
-    return {
-        "alpha": settings["alpha"],
-        "min_effect": settings["min_effect"],
-        "drift_share": settings["drift_share"],
-        "threshold": float(meta["decision_threshold"]["value"]),
-        "reference_metrics": {
+    return monitor.Checks(
+        alpha=settings["alpha"],
+        min_effect=settings["min_effect"],
+        drift_share=settings["drift_share"],
+        threshold=float(meta["decision_threshold"]["value"]),
+        reference_metrics={
             "accuracy": at_served["accuracy"],
             "precision": positive["precision"],
             "recall": positive["recall"],
             "roc_auc": evaluation["roc_auc"],
         },
-        "confidence": params["evaluate"]["confidence"],
-        "beside": (
+        confidence=params["evaluate"]["confidence"],
+        beside=(
             params["evaluate"]["threshold"],
             {k: evaluation[k] for k in ("accuracy", "precision", "recall", "roc_auc")},
         ),
-        "rules": check_rules(settings["rules"]),
-        "decision": {
+        rules=check_rules(settings["rules"]),
+        decision={
             "min_new_labels": settings["min_new_labels"],
             "model_age_days": age_days(settings),
             "max_age_days": settings.get("max_age_days"),
             "rule_triggers": settings.get("rule_triggers") or {},
         },
-    }
+    )
 
 
 def finish(

@@ -4,6 +4,7 @@ labels) performance, raise alerts by rule, and decide whether to retrain."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -184,21 +185,43 @@ def scored_rows(
     return typed
 
 
+@dataclass(frozen=True)
+class Checks:
+    """What a batch is checked against (`batch_monitor.checks` reads them from params and the
+    evaluate stage's figures).
+
+    Attributes:
+        alpha, min_effect, drift_share: the drift rule (monitor.*).
+        threshold, reference_metrics: the served decision threshold and the evaluated figures
+            at it; `beside` another threshold and its figures, reported alongside.
+        confidence: of the accuracy's upper bound (evaluate.confidence).
+        rules: the alert rules (monitor.rules, checked).
+        decision: keyword arguments of `decide` other than the alerts and labelled rows.
+    """
+
+    alpha: float
+    min_effect: Mapping[str, float]
+    drift_share: float
+    threshold: float
+    reference_metrics: Mapping[str, float]
+    confidence: float
+    rules: Sequence[Mapping[str, Any]]
+    decision: Mapping[str, Any]
+    beside: tuple[float, Mapping[str, float]] | None = None
+
+    @property
+    def thresholds(self) -> tuple[float, ...]:
+        """The thresholds performance is reported at: the served one, then `beside`'s."""
+        return (self.threshold, *([self.beside[0]] if self.beside else []))
+
+
 def assess(
     reference: pd.DataFrame,
     batch: pd.DataFrame,
     schema: Mapping[str, Any],
+    checks: Checks,
     *,
-    alpha: float,
-    min_effect: Mapping[str, float],
-    drift_share: float,
-    threshold: float,
-    reference_metrics: Mapping[str, float],
-    confidence: float,
-    beside: tuple[float, Mapping[str, float]] | None = None,
-    rules: Sequence[Mapping[str, Any]],
-    latency_p99_ms: float | None,
-    decision: Mapping[str, Any],
+    latency_p99_ms: float | None = None,
 ) -> dict[str, Any]:
     """Every check of one batch: quality, drift, performance (when `batch` has LABEL), alerts
     and the retraining decision.
@@ -206,11 +229,9 @@ def assess(
     Args:
         reference, batch: typed feature columns (see `check_batch`) plus PREDICTION, and LABEL
             (0/1) where labels exist.
-        threshold, reference_metrics: the served decision threshold and the evaluated figures
-            at it; `beside` another threshold and its figures, reported alongside.
-        confidence: of the accuracy's upper bound (evaluate.confidence).
-        decision: keyword arguments of `decide` other than the alerts and labelled rows.
+        latency_p99_ms: the batch's latency p99, when it has a latency column.
     """
+    alpha, min_effect = checks.alpha, checks.min_effect
     kinds = {c: f["kind"] for c, f in schema["features"].items()}
     labelled = LABEL in batch
     quality = batch_quality(batch, schema)
@@ -231,7 +252,7 @@ def assess(
     result = {
         "columns": columns,
         "derived": {n: {**tested[n], "from": d["from"]} for n, d in derived.items()},
-        "dataset": drift.dataset_verdict(columns, drift_share),
+        "dataset": drift.dataset_verdict(columns, checks.drift_share),
         "prediction": extra[PREDICTION],
         "target": extra.get(LABEL),
         "alpha": alpha,
@@ -241,10 +262,10 @@ def assess(
         performance(
             batch[LABEL].to_numpy(),
             batch[PREDICTION].to_numpy(),
-            threshold=threshold,
-            reference=reference_metrics,
-            confidence=confidence,
-            beside=beside,
+            threshold=checks.threshold,
+            reference=checks.reference_metrics,
+            confidence=checks.confidence,
+            beside=checks.beside,
         )
         if labelled
         else None
@@ -254,9 +275,9 @@ def assess(
         result,
         perf,
         latency_p99_ms=latency_p99_ms,
-        rules=rules,
+        rules=checks.rules,
         labelled_rows=len(batch) if labelled else 0,
-        decision=decision,
+        decision=checks.decision,
     )
 
 

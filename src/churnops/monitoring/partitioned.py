@@ -247,23 +247,10 @@ def _summarize(item: tuple[int, str], *, prepared: Setup) -> tuple[int, Part]:
     return index, prepared.summarize(path, index)
 
 
-def assess(
-    prepared: Setup,
-    total: Part,
-    *,
-    alpha: float,
-    min_effect: Mapping[str, float],
-    drift_share: float,
-    threshold: float,
-    reference_metrics: Mapping[str, float],
-    confidence: float,
-    beside: tuple[float, Mapping[str, float]] | None = None,
-    rules: Sequence[Mapping[str, Any]],
-    decision: Mapping[str, Any],
-) -> dict[str, Any]:
-    """`monitor.assess`'s answer for the whole batch from its summed parts (its arguments are
-    `batch_monitor.checks`); performance also gives `roc_auc_bound`, quality
-    `latency_p99_bound_ms`, numeric columns' drift `effect_bound`."""
+def assess(prepared: Setup, total: Part, checks: monitor.Checks) -> dict[str, Any]:
+    """`monitor.assess`'s answer for the whole batch from its summed parts; performance also
+    gives `roc_auc_bound`, quality `latency_p99_bound_ms`, numeric columns' drift
+    `effect_bound`."""
     quality = total.columns.quality(prepared.seen["features"])
     quality["coerced_to_missing"] = total.coerced
     latency, latency_bound = total.latency.p99()
@@ -276,20 +263,20 @@ def assess(
         perf = figures(
             total.outcomes.confusions,
             auc,
-            threshold=threshold,
-            reference=reference_metrics,
-            confidence=confidence,
-            beside=beside,
+            threshold=checks.threshold,
+            reference=checks.reference_metrics,
+            confidence=checks.confidence,
+            beside=checks.beside,
         )
         perf["roc_auc_bound"] = None if auc_bound is None else round(auc_bound, drift.DIGITS)
     result = monitor.judged(
         quality,
-        _drift(prepared, total, alpha=alpha, min_effect=min_effect, drift_share=drift_share),
+        _drift(prepared, total, checks),
         perf,
         latency_p99_ms=latency,
-        rules=rules,
+        rules=checks.rules,
         labelled_rows=total.rows if total.labelled else 0,
-        decision=decision,
+        decision=checks.decision,
     )
     result["quality"]["refused_by_contract"] = monitor.refused_report(
         total.refused_rows, total.reasons, total=total.rows, policy="reject"
@@ -297,17 +284,11 @@ def assess(
     return result
 
 
-def _drift(
-    prepared: Setup,
-    total: Part,
-    *,
-    alpha: float,
-    min_effect: Mapping[str, float],
-    drift_share: float,
-) -> dict[str, Any]:
+def _drift(prepared: Setup, total: Part, checks: monitor.Checks) -> dict[str, Any]:
     """The input and derived columns in one Benjamini-Hochberg family, the prediction and
     (when every row is labelled) the target apart, and the dataset verdict."""
     reference, features = prepared.reference, prepared.seen["features"]
+    alpha, min_effect = checks.alpha, checks.min_effect
     extra = {monitor.PREDICTION, monitor.LABEL}
     family = reference.restricted({c: k for c, k in reference.kinds.items() if c not in extra})
     tested = family.column_drift(total.columns, alpha=alpha, min_effect=min_effect)
@@ -321,7 +302,7 @@ def _drift(
     return {
         "columns": by_column,
         "derived": {c: {**tested[c], "from": f} for c, f in prepared.derived_from.items()},
-        "dataset": drift.dataset_verdict(by_column, drift_share),
+        "dataset": drift.dataset_verdict(by_column, checks.drift_share),
         "prediction": others[monitor.PREDICTION],
         "target": others.get(monitor.LABEL),
         "alpha": alpha,

@@ -10,27 +10,20 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from churnops.compute.engine import engine
 from churnops.data import parts
 from churnops.data.cleaning import DataSpec
 from churnops.data.schema import DataError
 from churnops.files import CsvFormat, file_digest, read_table
 from churnops.monitoring import batch_monitor, evidently_report, partitioned
-from churnops.monitoring.batch_monitor import Monitored, monitor_batch
+from churnops.monitoring.batch_monitor import Monitored, Trained, monitor_batch
 
 log = logging.getLogger(__name__)
 
 
 def monitor_parts(
     files: Sequence[Path],
-    reference_rows: pd.DataFrame,
-    schema: Mapping[str, Any],
-    model: Any,
-    meta: Mapping[str, Any],
-    evaluation: Mapping[str, Any],
-    classification: Mapping[str, Any],
+    trained: Trained,
     params: Mapping[str, Any],
     *,
     client: Any = None,
@@ -42,16 +35,16 @@ def monitor_parts(
         DataError: the files hold no rows (or a part fails the monitor's checks).
     """
     base, settings = params["base"], params["monitor"]
-    checks = batch_monitor.checks(params, meta, evaluation, classification, base["positive_label"])
-    withheld = batch_monitor.withheld_columns(params, schema)
+    checks = trained.checks(params)
+    withheld = batch_monitor.withheld_columns(params, trained.schema)
     prepared, reference = partitioned.setup(
-        reference_rows,
-        schema,
-        model,
+        trained.reference_rows,
+        trained.schema,
+        trained.model,
         target=base["target"],
         positive_label=base["positive_label"],
         withheld=withheld,
-        thresholds=(checks["threshold"], checks["beside"][0]),
+        thresholds=checks.thresholds,
         latency_column=settings.get("latency_column"),
         sample_rows=settings["evidently_sample_rows"],
         seed=base["seed"],
@@ -63,7 +56,7 @@ def monitor_parts(
     log.info("%d rows in %d part(s); reference: %d training rows", total.rows, len(files),
              len(reference))  # fmt: skip
     return batch_monitor.finish(
-        partitioned.assess(prepared, total, **checks),
+        partitioned.assess(prepared, total, checks),
         evidently_report.sample(reference, settings["evidently_sample_rows"], base["seed"]),
         total.sampled(),
         prepared.seen,
@@ -71,32 +64,22 @@ def monitor_parts(
         rows=total.rows,
         labelled=total.labelled,
         source=total.source,
-        threshold=checks["threshold"],
+        threshold=checks.threshold,
         withheld=withheld,
     )
 
 
-def monitor_path(
-    batch: str,
-    reference_rows: pd.DataFrame,
-    schema: Mapping[str, Any],
-    model: Any,
-    meta: Mapping[str, Any],
-    evaluation: Mapping[str, Any],
-    classification: Mapping[str, Any],
-    params: Mapping[str, Any],
-) -> tuple[Monitored, str]:
+def monitor_path(batch: str, trained: Trained, params: Mapping[str, Any]) -> tuple[Monitored, str]:
     """The monitor stage's batch, whatever `batch` names: one file, read whole
     (`monitor_batch`), or a folder or glob of files, part by part on `base.scheduler`
     (`monitor_parts`). Returns the answer and the batch's sha256 (of its files', in parts)."""
-    inputs = (reference_rows, schema, model, meta, evaluation, classification)
     if not parts.is_dataset(batch):
         rows = read_table(batch, csv=CsvFormat.from_params(params))
         spec = DataSpec.from_params(params)
-        return monitor_batch(rows, *inputs, spec, params), file_digest(batch)
+        return monitor_batch(rows, trained, spec, params), file_digest(batch)
     files = parts.input_files(batch)
     base = params["base"]
     log.info("%d part(s) from %s on %s", len(files), batch, base["scheduler"])
     with engine(base["scheduler"], base["n_workers"], say=log.info) as client:
-        monitored = monitor_parts(files, *inputs, params, client=client)
+        monitored = monitor_parts(files, trained, params, client=client)
     return monitored, parts.digest(files)
