@@ -173,6 +173,9 @@ def _monitor(source: Path, output: Path, engine: str) -> dict:
     scheduler, workers, _ = ENGINES[engine]
     command = [sys.executable, "-m", "churnops.cli", "monitor", "--batch", str(source)]
     command += ["--out-dir", str(output), "--scheduler", scheduler, "--workers", str(workers)]
+    # the run's history and deliveries beside its reports, not in the project's logs/
+    command += ["--history", str(output / "history.jsonl")]
+    command += ["--delivery-log", str(output / "alerts.jsonl")]
     started = time.perf_counter()
     _, peaks = _sampled(command, f"monitoring on {engine}")
     reports = {

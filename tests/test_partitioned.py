@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from churnops.data import parts
 from churnops.monitoring import monitor, partitioned
 from tests.conftest import TELCO
 
@@ -165,7 +166,8 @@ def _cli_args(folder, tmp_path, reference, batch_path, out):
             "--meta", str(folder / "meta.json"),
             "--evaluation", str(evaluated / "metrics.json"),
             "--classification", str(tmp_path / "classification.json"),
-            "--params", str(TEST_PARAMS)]  # fmt: skip
+            "--params", str(TEST_PARAMS), "--history", str(tmp_path / "history.jsonl"),
+            "--delivery-log", str(tmp_path / "alerts.jsonl")]  # fmt: skip
 
 
 def test_cli_monitor_writes_the_stages_reports(month, model_files, tmp_path, capsys):
@@ -174,12 +176,12 @@ def test_cli_monitor_writes_the_stages_reports(month, model_files, tmp_path, cap
 
     folder, _ = model_files
     _, _, reference, batch, _ = month
-    parts = tmp_path / "parts"
-    parts.mkdir()
+    parts_dir = tmp_path / "parts"
+    parts_dir.mkdir()
     for i, rows in enumerate(np.array_split(batch, 2)):  # CSV parts, read as text
-        rows.to_csv(parts / f"day-{i}.csv", index=False)
+        rows.to_csv(parts_dir / f"day-{i}.csv", index=False)
     out = tmp_path / "monitor"
-    args = _cli_args(folder, tmp_path, reference, parts, out)
+    args = _cli_args(folder, tmp_path, reference, parts_dir, out)
     assert cli.main(args) == 0
     said = capsys.readouterr()
     assert "churnops monitor: 3000 rows; drifted columns: " in said.out
@@ -192,6 +194,9 @@ def test_cli_monitor_writes_the_stages_reports(month, model_files, tmp_path, cap
     assert metrics["dataset_drift"] is True
     assert json.loads((out / "performance.json").read_text())["threshold"] == 0.33
     assert "churnops verdict: dataset drift DETECTED" in (out / "drift.html").read_text()
+    (line,) = (tmp_path / "history.jsonl").read_text().splitlines()  # the stage's history
+    assert json.loads(line)["batch_sha256"] == parts.digest(sorted(parts_dir.iterdir()))
+    assert "history" in said.out
     before = (out / "metrics.json").stat().st_mtime_ns
     assert cli.main(args) == 2
     assert "exists: pass --overwrite" in capsys.readouterr().err

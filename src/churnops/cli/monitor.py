@@ -1,7 +1,8 @@
 """`churnops monitor`: the monitor stage's checks over a partitioned batch (a folder or glob of
 Parquet or CSV files of any total size), part by part, in this process or on a Dask cluster:
 quality, drift, performance when labelled, alerts by `monitor.rules`, the retraining decision and
-the Evidently page on a seeded sample; the monitor stage's files in --out-dir."""
+the Evidently page on a seeded sample; the monitor stage's files in --out-dir, and as the stage
+does, the batch's line in the monitor's history and its alerts to the webhook."""
 
 from __future__ import annotations
 
@@ -38,6 +39,18 @@ def add(commands: Any) -> None:
         help="evaluate's figures at the served threshold",
     )
     command.add_argument("--overwrite", action="store_true", help="replace --out-dir's files")
+    command.add_argument(
+        "--history",
+        type=Path,
+        default=Path("logs/monitor_history.jsonl"),
+        help="the monitor's history, one line per monitored batch (the stage's)",
+    )
+    command.add_argument(
+        "--delivery-log",
+        type=Path,
+        default=Path("logs/alerts.jsonl"),
+        help="where alert deliveries are recorded (the stage's)",
+    )
     command.add_argument("--params", type=Path, help="params file (default: CHURNOPS_PARAMS)")
     scheduler_options(command)
     command.set_defaults(run=run)
@@ -46,13 +59,13 @@ def add(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from churnops.compute.engine import EngineError
     from churnops.files import refuse_overwrite, staged_outputs
-    from churnops.monitoring.batch_monitor import OUTPUT_FILES
+    from churnops.monitoring.batch_monitor import OUTPUT_FILES, publish
     from churnops.stage import USER_ERRORS
 
     try:
         # refused before the work, not after it
         refuse_overwrite(*(args.out_dir / n for n in OUTPUT_FILES), overwrite=args.overwrite)
-        monitored = _monitor(args)
+        monitored, batch_sha256, model, webhook = _monitor(args)
         outputs = monitored.outputs()
         with staged_outputs() as out:
             for name, content in outputs.items():
@@ -64,13 +77,24 @@ def run(args: argparse.Namespace) -> int:
     for line in monitored.lines:
         print(f"churnops {line}")
     print(f"churnops monitor: wrote {len(outputs)} files to {args.out_dir}")
+    for line in publish(
+        monitored,
+        webhook,
+        batch=args.batch,
+        batch_sha256=batch_sha256,
+        model=model,
+        history_path=args.history,
+        delivery_log=args.delivery_log,
+    ):
+        print(f"churnops {line}")
     if monitored.failing:
         print(f"churnops monitor: failing: {monitored.failing}", file=sys.stderr)
         return FAILING
     return 0
 
 
-def _monitor(args: argparse.Namespace) -> Any:
+def _monitor(args: argparse.Namespace) -> tuple[Any, str, str, dict[str, Any]]:
+    """The answer, the batch's sha256, the model's short hash and the webhook settings."""
     from tqdm import tqdm
 
     from churnops.compute.engine import describe, engine
@@ -100,4 +124,6 @@ def _monitor(args: argparse.Namespace) -> Any:
         engine(scheduler, workers, say=say) as client,
         tqdm(desc="monitoring", unit="rows", total=total, disable=None) as bar,
     ):
-        return monitor_parts(files, trained, params, client=client, progress=bar.update)
+        monitored = monitor_parts(files, trained, params, client=client, progress=bar.update)
+    short_model = trained.meta["model_sha256"][:12]
+    return monitored, parts.digest(files), short_model, params["monitor"]["webhook"]
