@@ -57,6 +57,18 @@ def test_the_params_describe_the_file_and_validate(tmp_path):
         init.write(plan, out, force=False)
 
 
+def test_a_column_named_like_a_follow_up_time_is_kept_with_a_check(tmp_path):
+    path = tmp_path / "patients.csv"
+    frame = _patients()
+    frame["followup_time"] = np.arange(len(frame)) % 37 + 1.5
+    frame.to_csv(path, index=False)
+    plan = init.plan(path, "relapsed", root=tmp_path)
+    line = next(d for d in plan.decisions if "followup_time" in d)
+    assert line.startswith("numeric")
+    assert "CHECK: its name reads like a date, a follow-up time or a result" in line
+    assert "CHECK" not in next(d for d in plan.decisions if " dose:" in d)
+
+
 @pytest.mark.parametrize(
     ("change", "target", "message"),
     [

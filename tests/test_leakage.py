@@ -56,7 +56,11 @@ def test_warn_reports_and_error_refuses_naming_the_column():
         ("closed_date", True),
         ("x.refund_amount", True),
         ("tenure", False),
-        ("Time", False),
+        ("Time", True),
+        ("followup_days", True),
+        ("duration", True),
+        ("TimeToEvent", True),
+        ("Timely", False),
         ("Outcomes", False),
     ],
 )

@@ -5,7 +5,9 @@ not be there, or not mean the same, when the model is used.
 Each feature alone is scored by out-of-fold ROC-AUC of its own target rate: numbers in quantile
 bins, categories as they are, missing values as a value of their own, the rate learned on the
 other folds (so a near-unique column cannot score by memorising rows). Column names that read
-like a time or a result after the fact are named too (a warning only).
+like a date, a follow-up time or a result after the fact are named too (a warning only: a
+column named "time" may be a loan's term, known at the start, or a patient's follow-up, known
+only at the end).
 """
 
 from __future__ import annotations
@@ -25,11 +27,19 @@ BINS = 20  # quantile bins of a numeric column
 FOLDS = 5
 SMOOTHING = 10.0  # rows' worth of the overall rate mixed into each bin's or category's rate
 ACTIONS = ("warn", "error", "off")
-# words in a column name that suggest something known only after the outcome
+# words in a column name that suggest something known only after the outcome: a date, a
+# follow-up time or duration (survival data: time to the event or to censoring), a result
 AFTER_THE_FACT = frozenset(
     [
         "date",
         "timestamp",
+        "time",
+        "futime",
+        "duration",
+        "followup",
+        "survival",
+        "censor",
+        "censored",
         "death",
         "died",
         "dead",

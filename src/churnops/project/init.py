@@ -143,17 +143,27 @@ def _features(
                 f"ROC-AUC {score:.3f} (>= {LEAVE_OUT_AUC}): it all but certainly leaks the outcome"
             )
         elif column.use:
-            check = (
-                f" -- CHECK: alone it gives cross-validated ROC-AUC {score:.3f} (>= "
-                f"{LEAKAGE_MAX_AUC}); if it is known only after the outcome, remove it (prepare "
-                "warns on every run)"
-                if score is not None and score >= LEAKAGE_MAX_AUC
-                else ""
+            decisions.append(
+                f"{column.use:<11} {column.name}: {column.reason}{_check(column, score)}"
             )
-            decisions.append(f"{column.use:<11} {column.name}: {column.reason}{check}")
         else:
             decisions.append(f"left out {column.name} ({column.kind}): {column.reason}")
     return features
+
+
+def _check(column: profile.Column, score: float | None) -> str:
+    """What the user should check about a kept feature before trusting the model ("" if nothing)."""
+    if score is not None and score >= LEAKAGE_MAX_AUC:
+        return (
+            f" -- CHECK: alone it gives cross-validated ROC-AUC {score:.3f} (>= {LEAKAGE_MAX_AUC});"
+            " if it is known only after the outcome, remove it (prepare warns on every run)"
+        )
+    if leakage.after_the_fact(column.name):
+        return (
+            " -- CHECK: its name reads like a date, a follow-up time or a result; if it is known"
+            " only after the outcome, remove it (prepare warns on every run)"
+        )
+    return ""
 
 
 def _inside(data: Path, root: Path) -> str:
