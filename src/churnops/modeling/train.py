@@ -118,7 +118,8 @@ def build_estimator(name: str, candidates: Mapping[str, Any], seed: int) -> Base
     if cfg["type"] in ENSEMBLES:
         members = [(m, build_estimator(m, candidates, seed)) for m in cfg["members"]]
         if cfg["type"] == "soft_voting":
-            return VotingClassifier(members, voting="soft", **params)
+            # flatten_transform only shapes transform(); skl2onnx converts the False form only
+            return VotingClassifier(members, voting="soft", flatten_transform=False, **params)
         folds = StratifiedKFold(n_splits=cfg[_FOLDS], shuffle=True, random_state=seed)
         return StackingClassifier(
             members, final_estimator=LogisticRegression(random_state=seed), cv=folds, **params

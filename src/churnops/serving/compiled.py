@@ -11,6 +11,7 @@ on both paths (`compile_pipeline`); the caller falls back to scikit-learn otherw
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Mapping, Sequence
@@ -237,17 +238,38 @@ def to_onnx(pipeline: Pipeline) -> bytes:
     parts = layout(pipeline)
     model = parts.estimator
     try:
-        onx = convert_sklearn(
-            model,
-            initial_types=[("features", FloatTensorType([None, parts.encoder.width]))],
-            options={id(model): {"zipmap": False}},
-            target_opset=OPSET,
-        )
+        with _integer_missing_flags():
+            onx = convert_sklearn(
+                model,
+                initial_types=[("features", FloatTensorType([None, parts.encoder.width]))],
+                options={id(model): {"zipmap": False}},
+                target_opset=OPSET,
+            )
     except Exception as exc:  # skl2onnx raises many types for unsupported models
         first = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
         raise CompileError(f"skl2onnx cannot convert {type(model).__name__}: {first}") from exc
     onx.graph.name = GRAPH_NAME  # otherwise a random uuid, and the file would differ every run
     return onx.SerializeToString()
+
+
+@contextlib.contextmanager
+def _integer_missing_flags():
+    """skl2onnx 1.20 gives each leaf of a HistGradientBoosting tree the flag `False` for where
+    missing values go, and onnx 1.23 refuses a boolean in a list of integers ("Expected an int,
+    got a boolean"), so no such model converted. The flag is handed over as 0/1 while converting."""
+    from skl2onnx.common import tree_ensemble
+
+    original = tree_ensemble.add_node
+
+    def add_node(*args: Any, nodes_missing_value_tracks_true: Any = 0, **kwargs: Any) -> Any:
+        flag = int(nodes_missing_value_tracks_true)
+        return original(*args, nodes_missing_value_tracks_true=flag, **kwargs)
+
+    tree_ensemble.add_node = add_node
+    try:
+        yield
+    finally:
+        tree_ensemble.add_node = original
 
 
 class CompiledModel:
