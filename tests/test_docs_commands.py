@@ -112,3 +112,13 @@ def test_the_check_catches_a_stale_option():
         cli.build_parser().parse_args(shlex.split(stale)[1:])
     with contextlib.redirect_stderr(io.StringIO()), pytest.raises((SystemExit, DvcParserError)):
         dvc_parse(["exp", "show", "--dropp", "x"])
+
+
+README_WORDS = 600
+
+
+def test_the_readme_stays_one_page():
+    """The README is what it is, the two commands, the picture and where to read next; the rest
+    belongs in docs/ (every whitespace-separated word counts, code and tables included)."""
+    words = len((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert words <= README_WORDS, f"README.md has {words} words, over {README_WORDS}"
