@@ -81,8 +81,11 @@ image:
 	@command -v docker >/dev/null || { echo "make image: docker is not installed" >&2; exit 1; }
 	docker build --tag $(IMAGE) --build-arg EXTRAS=$(EXTRAS) .
 
+# The drift, batch and A/B benchmarks keep their figures in bench/results/ and render them into
+# docs/benchmarks.md (bench/bench_results.py); the others print theirs.
 bench-drift: setup
 	PYTHONHASHSEED=0 $(BIN)/python bench/drift.py
+	$(BIN)/python bench/bench_results.py
 
 bench-serve: setup $(MLFLOW_VENV)/.installed
 	$(BIN)/python bench/serve.py --mlflow-python $(MLFLOW_VENV)/bin/python
@@ -90,6 +93,7 @@ bench-serve: setup $(MLFLOW_VENV)/.installed
 
 bench-batch: setup
 	$(BIN)/python bench/batch.py
+	$(BIN)/python bench/bench_results.py
 
 # Batch scoring at 1M, 10M and 30M synthetic rows, in-process and on LocalClusters of 1 and 2
 # workers (about 10 minutes; needs `make repro` and 1 GB of disk under .tmp/).
@@ -98,6 +102,7 @@ bench-scale: setup
 
 bench-abtest: setup
 	$(BIN)/python bench/abtest.py
+	$(BIN)/python bench/bench_results.py
 
 clean:
 	rm -rf .tmp .pytest_cache .ruff_cache

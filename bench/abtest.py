@@ -23,18 +23,21 @@ judged by `churnops.abtest.analysis.analyze`, the code `churnops abtest analyze`
 4. SRM: 3% of one arm's customers lost from the log, `--srm-units` customers per arm: the share
    flagged invalid (target: at least 95%).
 
-Needs the pipeline's outputs (`make repro`). Usage: python bench/abtest.py [--runs N]
+Needs the pipeline's outputs (`make repro`). Usage: python bench/abtest.py [--runs N] [--results F]
+(the figures are kept in bench/results/abtest.json, which docs/benchmarks.md is rendered from)
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pandas as pd
+from bench_results import Results, add_option
 from scipy.stats import norm
 from sklearn.base import clone
 
@@ -109,9 +112,12 @@ def _experiment(world, rng, *, run: int, planned: int, arm_models: dict[str, str
     )
 
 
-def _rate_line(name: str, hits: int, runs: int, target: str) -> str:
+def _rate(figures: Results, name: str, hits: int, runs: int, target: str) -> None:
+    """Print a rate with its Wilson interval and keep it for the docs."""
     low, high = stats.wilson(hits, runs)
-    return f"{name:<46} {hits / runs:7.3f}  [{low:.3f}, {high:.3f}]  ({hits}/{runs}; {target})"
+    print(f"{name:<46} {hits / runs:7.3f}  [{low:.3f}, {high:.3f}]  ({hits}/{runs}; {target})")
+    value = f"{hits / runs:.3f} [{low:.3f}, {high:.3f}] ({hits:,}/{runs:,})"
+    figures.add(name.strip(), value, target.removeprefix("target "))
 
 
 def main() -> None:
@@ -120,6 +126,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=14, help="looks in the peeking scenario")
     parser.add_argument("--srm-units", type=int, default=60_000, help="customers per arm, SRM")
     parser.add_argument("--seed", type=int, default=0)
+    add_option(parser, "abtest")
     args = parser.parse_args()
     start = time.perf_counter()
     world = World(args.seed)
@@ -137,6 +144,12 @@ def main() -> None:
     print(
         f"  planned {planned:,} customers per arm (alpha {alpha}, power {power}, sequential guard)"
     )
+    figures = Results("abtest")
+    figures.note(
+        f"{args.runs:,} experiments per scenario, seed {args.seed}. True churn rates: control "
+        f"{rates['control']:.4f}, challenger {rates['challenger']:.4f} (effect {effect:+.4f}); "
+        f"planned {planned:,} customers per arm (alpha {alpha}, power {power}, sequential guard)."
+    )
     guard = {
         "max_offer_rate_increase": 1.0,
         "max_latency_ratio": 10.0,
@@ -153,7 +166,7 @@ def main() -> None:
         ]
         for r in range(args.runs)
     ]
-    print(_rate_line("1. A/A: false go", verdicts.count("go"), args.runs, f"target <= {alpha}"))
+    _rate(figures, "1. A/A: false go", verdicts.count("go"), args.runs, f"target <= {alpha}")
     counts = pd.Series(verdicts).value_counts()
     print(f"   A/A verdicts: {', '.join(f'{v} {int(n)}' for v, n in counts.items())}")
 
@@ -164,8 +177,8 @@ def main() -> None:
         )["verdict"]
         for r in range(args.runs)
     ]
-    print(_rate_line("2. A/B at the planned effect: go (power)", verdicts.count("go"), args.runs,
-                     f"target {power} +- 0.05"))  # fmt: skip
+    _rate(figures, "2. A/B at the planned effect: go (power)", verdicts.count("go"), args.runs,
+          f"target {power} +- 0.05")  # fmt: skip
 
     guarded = naive = 0
     for r in range(args.runs):
@@ -182,25 +195,20 @@ def main() -> None:
             crossed_n |= abs(look.z) >= norm.ppf(1 - alpha / 2)
         guarded += crossed_g
         naive += crossed_n
-    print(
-        _rate_line(
-            f"3. A/A, {args.days} daily looks: guarded", guarded, args.runs, f"target <= {alpha}"
-        )
-    )
-    print(
-        _rate_line(
-            f"   A/A, {args.days} daily looks: naive |z|>=1.96", naive, args.runs, "inflated"
-        )
-    )
+    _rate(figures, f"3. A/A, {args.days} daily looks: guarded", guarded, args.runs,
+          f"target <= {alpha}")  # fmt: skip
+    _rate(figures, f"   A/A, {args.days} daily looks: naive |z|>=1.96", naive, args.runs,
+          "inflated")  # fmt: skip
 
     flagged = 0
     for _ in range(args.runs):
         control, challenger = rng.multinomial(2 * args.srm_units, [0.5, 0.5])
         kept = rng.binomial(challenger, 0.97)  # 3% of one arm's log rows lost
         flagged += stats.srm([int(control), int(kept)], [0.5, 0.5])[1] < stats.SRM_ALPHA
-    print(_rate_line(f"4. SRM, 3% of one arm lost, {args.srm_units:,}/arm: invalid", flagged,
-                     args.runs, "target >= 0.95"))  # fmt: skip
+    _rate(figures, f"4. SRM, 3% of one arm lost, {args.srm_units:,}/arm: invalid", flagged,
+          args.runs, "target >= 0.95")  # fmt: skip
     print(f"  ({time.perf_counter() - start:.0f} s)")
+    figures.save(args.results, sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@
 process's peak RSS. Then checks that the two outputs agree (same rows scored and rejected,
 largest |Δ probability|).
 
-Needs the pipeline's outputs (`make repro`). Usage: python bench/batch.py [--rows N]
+Needs the pipeline's outputs (`make repro`). Usage: python bench/batch.py [--rows N] [--results F]
+(the figures are kept in bench/results/batch.json, which docs/benchmarks.md is rendered from)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_results import Results, add_option
 
 from churnops.params import get_number, load_params
 
@@ -64,6 +66,7 @@ def _score(engine: str, source: Path, output: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    add_option(parser, "batch")
     args = parser.parse_args()
 
     seed = get_number(load_params(ROOT / "params.yaml"), "base.seed", integer=True, low=0)
@@ -93,26 +96,36 @@ def main() -> None:
         )
         decisions = int((outputs["onnx"]["decision"] != outputs["sklearn"]["decision"]).sum())
 
+    kept = Results("batch")
     print(f"\nchurnops predict, {args.rows:,} rows, Parquet in and out, each engine in its process")
     print(f"{'engine':<10}{'seconds':>9}{'rows/s':>12}{'peak RSS MB':>13}")
     for engine, r in results.items():
         rate = args.rows / r["seconds"]
         print(f"{engine:<10}{r['seconds']:>9.2f}{rate:>12,.0f}{r['peak_rss_mb']:>13,.0f}")
-    print(
-        f"\nonnx / sklearn time: {results['onnx']['seconds'] / results['sklearn']['seconds']:.2f}x"
-    )
-    print(
-        json.dumps(
-            {
-                "same_rows_scored": bool(same_rows),
-                "same_rows_rejected": bool(same_rejects),
-                "scored": len(outputs["onnx"]),
-                "rejected": len(rejects["onnx"]),
-                "max_abs_diff_probability": float(delta.max(initial=0.0)),
-                "decisions_that_differ": decisions,
-            }
+        kept.add(
+            f"`churnops predict --engine {engine}`, {args.rows:,} rows, whole command",
+            f"{r['seconds']:.2f} s ({rate:,.0f} rows/s), peak RSS {r['peak_rss_mb']:,.0f} MB",
         )
+    ratio = results["onnx"]["seconds"] / results["sklearn"]["seconds"]
+    print(f"\nonnx / sklearn time: {ratio:.2f}x")
+    kept.add("onnx / sklearn time, same run", f"{ratio:.2f}x")
+    agreement = {
+        "same_rows_scored": bool(same_rows),
+        "same_rows_rejected": bool(same_rejects),
+        "scored": len(outputs["onnx"]),
+        "rejected": len(rejects["onnx"]),
+        "max_abs_diff_probability": float(delta.max(initial=0.0)),
+        "decisions_that_differ": decisions,
+    }
+    print(json.dumps(agreement))
+    kept.add(
+        "the two engines' outputs",
+        f"{agreement['scored']:,} scored and {agreement['rejected']:,} rejected by both: "
+        f"{'the same' if same_rows and same_rejects else 'NOT the same'} rows; max |Δp| "
+        f"{agreement['max_abs_diff_probability']:.1e}; {decisions} decisions differ",
+        "the same rows, 0 decisions differ",
     )
+    kept.save(args.results, sys.argv[1:])
 
 
 if __name__ == "__main__":

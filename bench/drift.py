@@ -8,6 +8,8 @@
    Evidently report on its seeded sample; peak traced memory of the monitor's checks.
 
 Needs the pipeline's outputs (`make repro`). Usage: python bench/drift.py [--resamples N]
+[--results F] (the figures are kept in bench/results/drift.json, which docs/benchmarks.md is
+rendered from)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
+from bench_results import Results, add_option
 from scipy import stats
 
 from churnops.data import cleaning
@@ -67,7 +70,7 @@ class Monitor:
         return monitor.assess(self.reference, self.typed(rows), self.schema, self.checks)
 
 
-def detection(m: Monitor, resamples: int) -> None:
+def detection(m: Monitor, resamples: int, kept: Results) -> None:
     settings = m.params["simulate"]
     print(
         f"\nDetection over {resamples} seeded resamples of the {len(m.test)} held-out rows "
@@ -93,9 +96,17 @@ def detection(m: Monitor, resamples: int) -> None:
             f"{scenario:<16}{changes or '-'!s:<52}{hits / resamples:>6.0%}  "
             f"{label}; {summary or 'none'}"
         )
+        kept.add(
+            f"scenario `{scenario}`{f' {changes}' if changes else ''}: Warning or Critical, "
+            f"{resamples} resamples",
+            f"{hits / resamples:.0%} {label}; alerts: {summary or 'none'}",
+            "low" if scenario == "none" else "high",
+        )
 
 
-def multiplicative(m: Monitor, resamples: int, percents: tuple[int, ...] = (5, 10)) -> None:
+def multiplicative(
+    m: Monitor, resamples: int, kept: Results, percents: tuple[int, ...] = (5, 10)
+) -> None:
     """Detection of a multiplicative rise of each numeric column (every value times 1 + p%),
     column by column: the share of resamples in which that column drifts, in which a derived
     feature built from it drifts, and in which the monitor raises a Warning or Critical alert."""
@@ -120,6 +131,11 @@ def multiplicative(m: Monitor, resamples: int, percents: tuple[int, ...] = (5, 1
             print(
                 f"{column:<18}{percent:>5}%{drifts / resamples:>15.0%}"
                 f"{derived / resamples:>16.0%}{alerts / resamples:>8.0%}"
+            )
+            kept.add(
+                f"{column} +{percent}% (every value), {resamples} resamples",
+                f"column drifts {drifts / resamples:.0%}, a derived feature "
+                f"{derived / resamples:.0%}, alert {alerts / resamples:.0%}",
             )
 
 
@@ -176,7 +192,7 @@ def one_size(m: Monitor, n: int) -> dict:
     }
 
 
-def speed(sizes: list[int]) -> None:
+def speed(sizes: list[int], kept: Results) -> None:
     """Each size in a fresh process, so its peak RSS is its own."""
     print(
         "\nMonitor speed (scipy statistics on all rows, including scoring the batch; "
@@ -199,6 +215,11 @@ def speed(sizes: list[int]) -> None:
             f"{n:>10,}{r['monitor_s']:>11.2f}{r['loop_s']:>14.2f}{r['evidently_s']:>13.2f}"
             f"{ratio:>7.2f}x{r['rss_peak_mib']:>9.0f} (from {r['rss_before_mib']:.0f})"
         )
+        kept.add(
+            f"monitor on {n:,} rows vs scipy loop + Evidently on its sample",
+            f"{r['monitor_s']:.2f} s vs {r['loop_s']:.2f} s + {r['evidently_s']:.2f} s: "
+            f"{ratio:.2f}x; peak RSS {r['rss_peak_mib']:,.0f} MiB",
+        )
     print("ratio = monitor / (scipy loop + Evidently on the sample)")
 
 
@@ -209,6 +230,7 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=100)
     parser.add_argument("--sizes", type=int, nargs="+", default=[7_043, 100_000, 1_000_000])
     parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
+    add_option(parser, "drift")
     args = parser.parse_args()
     if not (ROOT / "models/model.joblib").exists():
         sys.exit("bench: run `make repro` first (needs the model and the prepared data)")
@@ -216,9 +238,15 @@ def main() -> None:
         print(json.dumps(one_size(Monitor(), args.one_size)))
         return
     m = Monitor()
-    detection(m, args.resamples)
-    multiplicative(m, args.resamples)
-    speed(args.sizes)
+    kept = Results("drift")
+    detection(m, args.resamples, kept)
+    multiplicative(m, args.resamples, kept)
+    speed(args.sizes, kept)
+    kept.note(
+        "The monitor's time includes scoring the batch with the model, which the scipy loop "
+        "does not do; each size runs in its own process, so its peak RSS is its own."
+    )
+    kept.save(args.results, sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -27,12 +28,18 @@ QUICK = {
 }
 
 
+# scripts whose figures docs/benchmarks.md is rendered from: a quick run keeps them elsewhere
+KEPT = {"abtest", "batch", "drift"}
+
+
 @pytest.mark.parametrize("name", sorted(QUICK))
-def test_bench_script_runs_in_quick_mode(name):
+def test_bench_script_runs_in_quick_mode(name, tmp_path):
     if not (ROOT / "models" / "model.joblib").exists():
         pytest.skip("needs the pipeline's outputs: run `make repro` first")
+    kept = tmp_path / f"{name}.json"
+    where = ["--results", str(kept)] if name in KEPT else []
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / f"{name}.py"), *QUICK[name]],
+        [sys.executable, str(ROOT / "bench" / f"{name}.py"), *QUICK[name], *where],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -41,3 +48,5 @@ def test_bench_script_runs_in_quick_mode(name):
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Traceback" not in result.stderr
+    if name in KEPT:
+        assert json.loads(kept.read_text(encoding="utf-8"))["rows"]
