@@ -58,6 +58,16 @@ def test_a_raw_row_is_accepted_with_its_own_names_and_types(contract):
     )
 
 
+def test_the_files_columns_the_model_does_not_use_are_accepted_and_ignored(contract):
+    schema = {**SCHEMA, "ignored_columns": ["Name", "note"]}
+    check = Contract(schema, contract.policy).check_record({**GOOD, "Name": "Allen, Miss E."})
+    assert check.problems == []
+    assert "Name" not in check.values
+    assert Contract(schema, contract.policy).max_keys == contract.max_keys + 2
+    # without them in the schema (an older one, or a file that has none) they stay unknown
+    assert contract.check_record({**GOOD, "Name": "x"}).problems[0][:2] == ("Name", "x")
+
+
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [

@@ -88,6 +88,12 @@ def test_another_data_set_runs_after_churnops_init_alone(tmp_path):
     openapi = _openapi(repo)
     assert DOMAIN_WORDS.findall(openapi) == []
     assert '"account"' in openapi  # the id field is the data's own id column
+    # raw rows of the user's file as pandas reads it, every column (the free text and the leak
+    # that init left out, the target), are scored by the service as they are
+    raw = pd.read_csv(repo / "data/raw/accounts.csv", sep=";", decimal=",").head(3)
+    answered = _post(repo, json.loads(raw.to_json(orient="records")))
+    assert answered.status_code == 200, answered.text
+    assert len(answered.json()["predictions"]) == 3
 
 
 def _openapi(repo) -> str:
@@ -113,3 +119,20 @@ def test_a_planted_leak_is_warned_about_and_refused_under_leakage_error(tmp_path
     refused = run(repo, "dvc", "exp", "run", "-S", "prepare.leakage=error", check=False)
     assert refused.returncode != 0
     assert "leakage: column(s) 'closing_fee'" in refused.stdout + refused.stderr
+
+
+def _post(repo, records):
+    from fastapi.testclient import TestClient
+
+    from churnops.serving.app import create_app
+    from churnops.serving.settings import Settings
+
+    settings = Settings(
+        model_path=repo / "models/model.joblib",
+        meta_path=repo / "models/model_meta.json",
+        schema_path=repo / "data/prepared/schema.json",
+        compiled_path=repo / "models/compiled",
+        log_path=repo / "logs/predictions.sqlite",
+    )
+    with TestClient(create_app(settings)) as client:
+        return client.post("/predict", json=records)

@@ -61,6 +61,9 @@ def test_ignored_columns_and_the_leakage_check_are_in_the_quality_report():
     prepared = preparation.prepare(_raw(leak=True), _params())
     report = prepared.report
     assert report["ignored_columns"] == ["note"]
+    # the schema names them too, so the service accepts a raw row of the file
+    assert prepared.schema["ignored_columns"] == ["note"]
+    assert Contract(prepared.schema, "reject").ignored_keys[-1] == "note"
     assert list(report["leakage"]["suspects"]) == ["x"]
     markdown = quality.quality_markdown(report, title="raw.csv")
     assert "ignored: `note`" in markdown

@@ -86,6 +86,18 @@ def test_model_card_says_so_when_parts_are_absent():
     assert "no fairness groups in params: not assessed" in card
 
 
+def test_model_card_names_leaks_by_score_and_by_name():
+    outputs = report_fixture.outputs()
+    card = model_card.render(outputs)
+    assert "no column alone reaches cross-validated ROC-AUC" in card
+    assert "Check before use" not in card
+    leak = outputs["quality"]["leakage"]
+    leak.update(suspects={"closing_fee": 0.991}, after_the_fact_names=["time"])
+    card = model_card.render(outputs)
+    assert "**possible leakage — `closing_fee` 0.991**" in card
+    assert "- **Check before use:** `time` named like something known only after the" in card
+
+
 def test_report_page_has_sections_and_relative_figures():
     outputs = report_fixture.outputs()
     figures = {"evaluate/figures/roc.png", "eda/figures/histograms.png"}

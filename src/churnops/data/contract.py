@@ -4,7 +4,8 @@ row is scored — applied by the API (row by row), by `churnops predict` and by 
 
 The rules:
 - the id comes under the data's own id column name (e.g. `customerID`; `id` when the data has
-  none); the target column may be present and is ignored; any other unknown key is refused;
+  none); the target and the file's columns the model does not use (`ignored_columns`) may be
+  present and are ignored, so a raw row of the data file is accepted; other keys are refused;
 - numbers are JSON numbers or numeric text; blank text and null are missing; booleans, other text,
   NaN and ±Infinity are refused; a number outside its accepted band is refused (see
   `schema.infer_schema`: the training range widened by a tolerance, never past the declared
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churnops.data.reasons import Notes, has_surrogate, shown
+from churnops.data.reasons import Notes, has_surrogate, not_a_number, not_finite, shown
 from churnops.data.schema import (
     NOT_FINITE,
     NUMBER,
@@ -106,10 +107,15 @@ class Contract:
         return (self.schema.get("target") or {}).get("name")
 
     @property
+    def ignored_keys(self) -> tuple[str, ...]:
+        """Keys accepted and ignored: the target, and the file's columns outside the features."""
+        return (*([self.target] if self.target else []), *self.schema.get("ignored_columns", []))
+
+    @property
     def max_keys(self) -> int:
-        """Keys past which a record is refused at once, unread: every feature, the id, the
-        target and a few stray keys (each of those gets its own reason)."""
-        return len(self.features) + 2 + STRAY_KEYS
+        """Keys past which a record is refused unread: the features, the id, the ignored keys and
+        a few stray keys (each of those gets its own reason)."""
+        return len(self.features) + 1 + len(self.ignored_keys) + STRAY_KEYS
 
     def band(self, name: str) -> tuple[float, float]:
         """The accepted [low, high] of a numeric feature under this policy (±inf when open)."""
@@ -143,14 +149,6 @@ class Contract:
         return f"{name}={text!r} was not seen in training (allowed: {listed}{more})"
 
     @staticmethod
-    def _not_number(name: str, text: str) -> str:
-        return f"{name}={text} is not a number"
-
-    @staticmethod
-    def _not_finite(name: str, text: str) -> str:
-        return f"{name}={text} is not finite"
-
-    @staticmethod
     def _too_long(name: str, length: int) -> str:
         return f"{name} is {length} characters long, above the limit of {TEXT_LIMIT}"
 
@@ -175,7 +173,7 @@ class Contract:
             )
             return out
         self._check_id(record, out)
-        known = {*self.features, *self.id_keys, *([self.target] if self.target else [])}
+        known = {*self.features, *self.id_keys, *self.ignored_keys}
         for key in record:
             if key not in known:
                 close = difflib.get_close_matches(str(key), list(self.features), n=1)
@@ -221,17 +219,17 @@ class Contract:
             if not text:
                 return None
             if NOT_FINITE.fullmatch(text):
-                out.problems.append((name, value, self._not_finite(name, shown(value))))
+                out.problems.append((name, value, not_finite(name, shown(value))))
                 return None
             if not NUMBER.fullmatch(text):
-                out.problems.append((name, value, self._not_number(name, shown(value))))
+                out.problems.append((name, value, not_a_number(name, shown(value))))
                 return None
         try:
             number = float(value)
         except OverflowError:
             number = math.inf
         if not math.isfinite(number):
-            out.problems.append((name, value, self._not_finite(name, shown(value))))
+            out.problems.append((name, value, not_finite(name, shown(value))))
             return None
         low, high = self.band(name)
         info = self.features[name]
@@ -246,7 +244,7 @@ class Contract:
         if value is None:
             return None
         if isinstance(value, float) and not math.isfinite(value):
-            out.problems.append((name, value, self._not_finite(name, shown(value))))
+            out.problems.append((name, value, not_finite(name, shown(value))))
             return None
         if not isinstance(value, str | int | float):
             out.problems.append(
@@ -275,11 +273,8 @@ class Contract:
     @functools.cached_property
     def _categories(self) -> dict[str, frozenset[str]]:
         """Each categorical feature's training categories, as a set."""
-        return {
-            n: frozenset(i["categories"])
-            for n, i in self.features.items()
-            if i["kind"] == "categorical"
-        }
+        kinds = self.features.items()
+        return {n: frozenset(i["categories"]) for n, i in kinds if i["kind"] == "categorical"}
 
     # ---- the vectorised path (batch scoring, the monitor) ---------------------------------
 
@@ -316,8 +311,8 @@ class Contract:
             reasons.add(values.notna(), values, lambda t: f"{name} must be a number, got {t}")
             return pd.Series(np.nan, index=values.index)
         numbers, unreadable, infinite = parse_numbers(values)
-        reasons.add(unreadable, values, lambda t: self._not_number(name, t))
-        reasons.add(infinite, values, lambda t: self._not_finite(name, t))
+        reasons.add(unreadable, values, lambda t: not_a_number(name, t))
+        reasons.add(infinite, values, lambda t: not_finite(name, t))
         low, high = self.band(name)
         info = self.features[name]
         outside = numbers.notna() & ((numbers < low) | (numbers > high))

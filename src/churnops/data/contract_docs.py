@@ -5,6 +5,7 @@ alternative the contract accepts (numeric text, a category's integer, blank text
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from churnops.data.contract import TEXT_LIMIT, Contract
@@ -33,7 +34,7 @@ def describe(contract: Contract) -> dict[str, Any]:
     return {
         "policy": contract.policy,
         "id_keys": list(contract.id_keys),
-        "ignored_keys": [contract.target] if contract.target else [],
+        "ignored_keys": list(contract.ignored_keys),
         "text": "leading and trailing spaces are stripped; blank text is a missing value",
         "tolerances": dict(contract.schema.get("contract", {})),
         "features": out,
@@ -53,28 +54,12 @@ def json_schema(contract: Contract) -> dict[str, Any]:
             "description": f"the {contract.words.entity}'s id (optional; logged with the "
             "prediction, and the key its observed outcome can be sent under)",
         }
-    if contract.target:
-        properties[contract.target] = {"description": "the target column: accepted and ignored"}
+    for key in contract.ignored_keys:
+        what = "the target column" if key == contract.target else "a column the model does not use"
+        properties[key] = {"description": f"{what}: accepted and ignored"}
     for name, info in contract.features.items():
         if info["kind"] == "numeric":
-            low, high = info["accept"][contract.policy]
-            number: dict[str, Any] = {"type": "number"}
-            if low is not None:
-                number["minimum"] = low
-            if high is not None:
-                number["maximum"] = high
-            properties[name] = {
-                "anyOf": [
-                    number,
-                    {"type": "string", "pattern": rf"^\s*({NUMBER.pattern})?\s*$"},
-                    {"type": "null"},
-                ],
-                "description": (
-                    f"training range [{info['min']}, {info['max']}]; values outside it but "
-                    f"within [{low}, {high}] are scored and flagged; numeric text is read as "
-                    "its number (within the same range), blank text as missing"
-                ),
-            }
+            properties[name] = _numeric(info, contract.policy)
         elif info.get("pooled"):
             properties[name] = {
                 "anyOf": [
@@ -100,6 +85,28 @@ def json_schema(contract: Contract) -> dict[str, Any]:
         "additionalProperties": False,
     }
     return schema
+
+
+def _numeric(info: Mapping[str, Any], policy: str) -> dict[str, Any]:
+    """A numeric feature's property: a number within the accepted band, or numeric text."""
+    low, high = info["accept"][policy]
+    number: dict[str, Any] = {"type": "number"}
+    if low is not None:
+        number["minimum"] = low
+    if high is not None:
+        number["maximum"] = high
+    return {
+        "anyOf": [
+            number,
+            {"type": "string", "pattern": rf"^\s*({NUMBER.pattern})?\s*$"},
+            {"type": "null"},
+        ],
+        "description": (
+            f"training range [{info['min']}, {info['max']}]; values outside it but "
+            f"within [{low}, {high}] are scored and flagged; numeric text is read as "
+            "its number (within the same range), blank text as missing"
+        ),
+    }
 
 
 def _category_types(contract: Contract, categories: list[str]) -> list[dict[str, Any]]:

@@ -52,20 +52,7 @@ def prepare(raw: pd.DataFrame, params: Mapping[str, Any]) -> Prepared:
         f"become {schema.OTHER!r}",
         "columns": {c: int(frame[c].nunique()) for c in kept},
     }
-    scores = (
-        {}
-        if settings["leakage"] == "off"
-        else leakage.single_column_auc(
-            train, spec.columns, cleaning.binary_target(train[spec.target], spec.positive_label),
-            seed=seed,
-        )
-    )  # fmt: skip
-    report["leakage"] = leakage.check(
-        scores,
-        max_auc=settings["leakage_max_auc"],
-        action=settings["leakage"],
-        names=list(spec.columns),
-    )
+    report["leakage"] = _leakage(train, spec, settings, seed)
     table_schema = schema.infer_schema(
         train,
         spec.columns,
@@ -80,11 +67,37 @@ def prepare(raw: pd.DataFrame, params: Mapping[str, Any]) -> Prepared:
     for name, values in kept.items():
         table_schema["features"][name].update(pooled=True, categories=[*values, schema.OTHER])
     table_schema["words"] = Words.from_params(params).as_dict()
+    # a raw row of the file carries these too: the service accepts and ignores them
+    table_schema["ignored_columns"] = list(cleaned["ignored_columns"])
     warnings = leakage.warnings(report["leakage"]) + [
         f"column '{c}' has {n:,} distinct values: pooled ({report['pooled']['rule']})"
         for c, n in report["pooled"]["columns"].items()
     ]
     return Prepared(train, test, table_schema, report, warnings)
+
+
+def _leakage(
+    train: pd.DataFrame, spec: cleaning.DataSpec, settings: Mapping[str, Any], seed: int
+) -> dict[str, Any]:
+    """The leakage report of the training rows (`leakage.check`; no scores when it is off).
+
+    Raises:
+        DataError: a column reaches `prepare.leakage_max_auc` under `prepare.leakage: error`.
+    """
+    scores = (
+        {}
+        if settings["leakage"] == "off"
+        else leakage.single_column_auc(
+            train, spec.columns, cleaning.binary_target(train[spec.target], spec.positive_label),
+            seed=seed,
+        )
+    )  # fmt: skip
+    return leakage.check(
+        scores,
+        max_auc=settings["leakage_max_auc"],
+        action=settings["leakage"],
+        names=list(spec.columns),
+    )
 
 
 def high_cardinality(

@@ -11,6 +11,14 @@ import pandas as pd
 SHOWN = 200  # characters of a received value echoed back in a reason
 
 
+def not_a_number(name: str, text: str) -> str:
+    return f"{name}={text} is not a number"
+
+
+def not_finite(name: str, text: str) -> str:
+    return f"{name}={text} is not finite"
+
+
 def shown(value: Any) -> str:
     """A received value as safe, short text for a reason: JSON-like for numbers, booleans and
     null, lone surrogates escaped, at most SHOWN characters."""

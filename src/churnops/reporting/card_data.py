@@ -104,4 +104,12 @@ def _checks(quality: Mapping[str, Any]) -> list[str]:
             else f"- **Leakage check:** no column alone reaches cross-validated ROC-AUC "
             f"{leak['max_auc']}"
         )
+        named = leak.get("after_the_fact_names") or []
+        if named:
+            lines.append(
+                "- **Check before use:** "
+                + ", ".join(f"`{c}`" for c in named)
+                + " named like something known only after the outcome (a date, a follow-up "
+                "time, a result); if so, the model learnt from the answer"
+            )
     return lines

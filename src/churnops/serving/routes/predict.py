@@ -66,9 +66,9 @@ def _description(contract: Contract) -> str:
     return (
         f"Score one {words.entity} (an object) or several (a list) for {words.outcome}, as a "
         f"row of the training data: its own column names (the id under {words.id_field!r}; "
-        f"the target column {contract.target!r}, if present, is ignored) and its own value "
-        "types (numbers may be numeric text). Every prediction is in the prediction log before "
-        "the answer is sent."
+        f"the target and the columns the model does not use, {list(contract.ignored_keys)}, "
+        "are accepted and ignored) and its own value types (numbers may be numeric text). Every "
+        "prediction is in the prediction log before the answer is sent."
     )
 
 
