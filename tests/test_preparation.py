@@ -71,3 +71,28 @@ def test_ignored_columns_and_the_leakage_check_are_in_the_quality_report():
     with pytest.raises(DataError, match=r"leakage: column\(s\) 'x' \(0\.99\d\)"):
         preparation.prepare(_raw(leak=True), _params(leakage="error"))
     assert preparation.prepare(_raw(), _params(leakage="error")).report["leakage"]["suspects"] == {}
+
+
+def test_every_row_of_the_file_is_accepted_though_the_test_split_holds_the_extremes():
+    params = _params()
+    params["prepare"]["bounds"] = {"x": {"max": 500}}
+    raw = _raw(n=400)
+    held_out = preparation.prepare(raw, params).test["key"].iloc[0]
+    raw.loc[raw["key"] == held_out, "x"] = "400"  # far beyond every training value
+    prepared = preparation.prepare(raw, params)
+    assert prepared.test["x"].max() == 400
+    info = prepared.schema["features"]["x"]
+    # the training range (which flags) stays the training split's; the band covers the file
+    assert info["max"] == round(prepared.train["x"].max(), 6) < 10
+    assert info["accept"]["reject"][1] == 400
+    contract = Contract(prepared.schema, "reject")
+    for split in (prepared.train, prepared.test):
+        assert (contract.check_frame(split)[1] == "").all()
+    check = contract.check_record({"x": 400, "code": "c1"})
+    assert check.problems == []
+    assert check.warnings  # outside the training range: scored and flagged
+    assert contract.check_record({"x": 401, "code": "c1"}).problems
+    # never past a declared bound
+    raw.loc[raw["key"] == held_out, "x"] = "900"
+    with_bound = preparation.prepare(raw, params)
+    assert with_bound.schema["features"]["x"]["accept"]["reject"][1] == 500

@@ -66,6 +66,7 @@ def prepare(raw: pd.DataFrame, params: Mapping[str, Any]) -> Prepared:
     )
     for name, values in kept.items():
         table_schema["features"][name].update(pooled=True, categories=[*values, schema.OTHER])
+    cover_the_file(table_schema, frame)
     table_schema["words"] = Words.from_params(params).as_dict()
     # a raw row of the file carries these too: the service accepts and ignores them
     table_schema["ignored_columns"] = list(cleaned["ignored_columns"])
@@ -74,6 +75,25 @@ def prepare(raw: pd.DataFrame, params: Mapping[str, Any]) -> Prepared:
         for c, n in report["pooled"]["columns"].items()
     ]
     return Prepared(train, test, table_schema, report, warnings)
+
+
+def cover_the_file(table_schema: dict[str, Any], frame: pd.DataFrame) -> None:
+    """Widen each numeric feature's accepted bands to the whole file's values, within the
+    declared bounds: a row of the user's own file (the test split's included) is never refused
+    for a number the file holds. The training range, which flags, stays the training split's."""
+    for name, info in table_schema["features"].items():
+        values = frame[name].dropna() if info["kind"] == "numeric" else ()
+        if len(values) == 0:
+            continue
+        floor, ceiling = info["bounds"]["min"], info["bounds"]["max"]
+        low, high = schema.rounded(values.min()), schema.rounded(values.max())
+        low = low if floor is None else max(low, floor)
+        high = high if ceiling is None else min(high, ceiling)
+        for band in info["accept"].values():
+            if band[0] is not None and low < band[0]:
+                band[0] = low
+            if band[1] is not None and high > band[1]:
+                band[1] = high
 
 
 def _leakage(

@@ -280,11 +280,11 @@ def infer_schema(
         entry: dict[str, Any] = {
             "kind": kind,
             "dtype": "float64" if kind == "numeric" else "string",
-            "missing_share": _round(column.isna().mean()),
+            "missing_share": rounded(column.isna().mean()),
         }
         if kind == "numeric":
-            entry["min"] = _round(column.min())
-            entry["max"] = _round(column.max())
+            entry["min"] = rounded(column.min())
+            entry["max"] = rounded(column.max())
             limits = declared.get(name, {"min": None, "max": None})
             _check_within(column, name, limits)
             entry["bounds"] = limits
@@ -333,10 +333,10 @@ def _band(
         lo = max(lo, limits["min"])
     if limits["max"] is not None:
         hi = min(hi, limits["max"])
-    return [_round(lo), _round(hi)]
+    return [rounded(lo), rounded(hi)]
 
 
-def _round(value: float) -> float | None:
+def rounded(value: float) -> float | None:
     if value is None or pd.isna(value):
         return None
     return round(float(value), 6)
