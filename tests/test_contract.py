@@ -58,6 +58,20 @@ def test_a_raw_row_is_accepted_with_its_own_names_and_types(contract):
     )
 
 
+def test_a_category_only_the_test_split_holds_is_flagged_not_refused(contract):
+    features = {**SCHEMA["features"], "plan": {**SCHEMA["features"]["plan"], "file_only": ["max"]}}
+    held = Contract({**SCHEMA, "features": features}, contract.policy)
+    check = held.check_record({**GOOD, "plan": "max"})
+    assert check.problems == []
+    assert check.values["plan"] == "max"
+    assert check.warnings == ["plan='max' was not seen in training (allowed: 'basic', 'pro')"]
+    rows = pd.DataFrame([{**GOOD, "plan": "max"}, {**GOOD, "plan": "gold"}])
+    _, reasons, warnings = held.check_frame(rows)
+    assert warnings[0] == check.warnings[0]
+    refused = contract.policy == "reject"  # a value the file never held is still refused
+    assert (reasons[1] != "", warnings[1] != "") == (refused, not refused)
+
+
 def test_the_files_columns_the_model_does_not_use_are_accepted_and_ignored(contract):
     schema = {**SCHEMA, "ignored_columns": ["Name", "note"]}
     check = Contract(schema, contract.policy).check_record({**GOOD, "Name": "Allen, Miss E."})

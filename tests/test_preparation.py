@@ -96,3 +96,13 @@ def test_every_row_of_the_file_is_accepted_though_the_test_split_holds_the_extre
     raw.loc[raw["key"] == held_out, "x"] = "900"
     with_bound = preparation.prepare(raw, params)
     assert with_bound.schema["features"]["x"]["accept"]["reject"][1] == 500
+    # a category only a test row holds is named, and such a row is flagged, not refused
+    raw.loc[raw["key"] == held_out, "x"] = "1"
+    raw["code"] = [f"c{i % 3}" for i in range(len(raw))]
+    raw.loc[raw["key"] == held_out, "code"] = "c-only-in-test"
+    prepared = preparation.prepare(raw, params)
+    assert prepared.schema["features"]["code"]["file_only"] == ["c-only-in-test"]
+    contract = Contract(prepared.schema, "reject")
+    _, reasons, warnings = contract.check_frame(prepared.test)
+    assert (reasons == "").all()
+    assert warnings.str.contains("c-only-in-test").sum() == 1

@@ -12,7 +12,8 @@ The rules:
   physical bounds), and one outside the training range but inside the band is scored and flagged;
 - categories are text, or numbers whose text form is a training category (0 -> "0");
   leading and trailing spaces are stripped everywhere (training included), blank text is missing;
-  under policy `reject` an unseen category is refused, under `flag` it is scored and flagged;
+  under policy `reject` an unseen category is refused (but one the data file holds, seen only in
+  its test split, is flagged), under `flag` it is scored and flagged;
   a high-cardinality column pooled by prepare (`pooled` in the schema: its most frequent training
   categories and OTHER for the rest) takes any text, an unseen value counting as OTHER.
 """
@@ -161,16 +162,12 @@ class Contract:
             out.problems.append(("body", record, f"each {self.words.entity} must be a JSON object"))
             return out
         if len(record) > self.max_keys:
-            extra = [k for k in record if k not in self.features][:5]
-            out.problems.append(
-                (
-                    "body",
-                    [shown(k) for k in extra],  # the first few unknown keys
-                    f"a {self.words.entity} has {len(self.features)} features, got "
-                    f"{len(record)} keys "
-                    f"(refused unread above {self.max_keys})",
-                )
+            extra = [shown(k) for k in record if k not in self.features][:5]  # the first few
+            message = (
+                f"a {self.words.entity} has {len(self.features)} features, got {len(record)} "
+                f"keys (refused unread above {self.max_keys})"
             )
+            out.problems.append(("body", extra, message))
             return out
         self._check_id(record, out)
         known = {*self.features, *self.id_keys, *self.ignored_keys}
@@ -264,7 +261,7 @@ class Contract:
         if text not in self._categories[name]:
             if self.features[name].get("pooled"):
                 return OTHER
-            if self.policy == "reject":
+            if self.policy == "reject" and text not in self._in_file[name]:
                 out.problems.append((name, value, self._unseen(name, text)))
                 return None
             out.warnings.append(self._unseen(name, text))
@@ -275,6 +272,11 @@ class Contract:
         """Each categorical feature's training categories, as a set."""
         kinds = self.features.items()
         return {n: frozenset(i["categories"]) for n, i in kinds if i["kind"] == "categorical"}
+
+    @functools.cached_property
+    def _in_file(self) -> dict[str, frozenset[str]]:
+        """Categories of the data file that training never saw (the test split's): flagged."""
+        return {n: frozenset(i.get("file_only", ())) for n, i in self.features.items()}
 
     # ---- the vectorised path (batch scoring, the monitor) ---------------------------------
 
@@ -340,6 +342,8 @@ class Contract:
             texts = [OTHER if u else t for t, u in zip(texts, new, strict=True)]
         text = text_column(codes, texts, values, categorical=categorical)
         if not pooled:
-            target = reasons if self.policy == "reject" else warnings
-            target.add(unseen, text, lambda t: self._unseen(name, t))
+            flag = [t in self._in_file[name] or self.policy == "flag" for t in texts]
+            flagged = unseen & pd.Series(np.array([*flag, False])[codes], index=values.index)
+            reasons.add(unseen & ~flagged, text, lambda t: self._unseen(name, t))
+            warnings.add(flagged, text, lambda t: self._unseen(name, t))
         return text

@@ -79,9 +79,14 @@ def prepare(raw: pd.DataFrame, params: Mapping[str, Any]) -> Prepared:
 
 def cover_the_file(table_schema: dict[str, Any], frame: pd.DataFrame) -> None:
     """Widen each numeric feature's accepted bands to the whole file's values, within the
-    declared bounds: a row of the user's own file (the test split's included) is never refused
-    for a number the file holds. The training range, which flags, stays the training split's."""
+    declared bounds, and name each category only the test split holds (`file_only`, flagged,
+    not refused): a row of the user's own file is never refused for a value the file holds. The
+    training range and categories, which flag, stay the training split's."""
     for name, info in table_schema["features"].items():
+        if info["kind"] == "categorical" and not info.get("pooled"):
+            seen = {str(v) for v in frame[name].dropna().unique()} - set(info["categories"])
+            if seen:
+                info["file_only"] = sorted(seen)
         values = frame[name].dropna() if info["kind"] == "numeric" else ()
         if len(values) == 0:
             continue
