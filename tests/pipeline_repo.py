@@ -107,3 +107,17 @@ def sample_repo(root: Path) -> Path:
     params = small_training(project_params())
     params["prepare"]["sha256"] = None
     return make_repo(root, sample, "sample.csv", params)
+
+
+def served_from(repo: Path, **changes: Any):
+    """The service's settings for the model, schema and log of a pipeline repository."""
+    from churnops.serving.settings import Settings
+
+    return Settings(
+        model_path=repo / "models/model.joblib",
+        meta_path=repo / "models/model_meta.json",
+        schema_path=repo / "data/prepared/schema.json",
+        compiled_path=repo / "models/compiled",
+        log_path=repo / "logs/predictions.sqlite",
+        **changes,
+    )

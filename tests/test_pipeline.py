@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from churnops.files import file_digest
-from tests.pipeline_repo import run
+from tests.pipeline_repo import run, served_from
 from tests.servers import Receiver
 
 pytestmark = pytest.mark.e2e
@@ -176,18 +176,9 @@ def test_served_predictions_run_through_the_monitor_stage(telco_repo, tmp_path, 
 
     from churnops import cli
     from churnops.serving.app import create_app
-    from churnops.serving.settings import Settings
 
     repo = telco_repo
-    settings = Settings(
-        model_path=repo / "models/model.joblib",
-        meta_path=repo / "models/model_meta.json",
-        schema_path=repo / "data/prepared/schema.json",
-        compiled_path=repo / "models/compiled",
-        log_path=repo / "logs/predictions.sqlite",
-        policy="flag",
-    )
-    client = TestClient(create_app(settings))
+    client = TestClient(create_app(served_from(repo, policy="flag")))
     client.__enter__()  # runs the app's lifespan: the model is loaded and the log opened
     request.addfinalizer(lambda: client.__exit__(None, None, None))
     assert client.get("/ready").json()["engine"] == "onnx"

@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.pipeline_repo import commit, make_repo, project_params, run, small_training
+from tests.pipeline_repo import (
+    commit,
+    make_repo,
+    project_params,
+    run,
+    served_from,
+    small_training,
+)
 from tests.test_pipeline import HEADLINE, _read
 
 pytestmark = pytest.mark.e2e
@@ -125,14 +132,6 @@ def _post(repo, records):
     from fastapi.testclient import TestClient
 
     from churnops.serving.app import create_app
-    from churnops.serving.settings import Settings
 
-    settings = Settings(
-        model_path=repo / "models/model.joblib",
-        meta_path=repo / "models/model_meta.json",
-        schema_path=repo / "data/prepared/schema.json",
-        compiled_path=repo / "models/compiled",
-        log_path=repo / "logs/predictions.sqlite",
-    )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(served_from(repo))) as client:
         return client.post("/predict", json=records)
