@@ -10,6 +10,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from churnops.files import file_digest
 from tests.pipeline_repo import run, served_from
@@ -87,6 +88,26 @@ def test_repro_writes_every_output(telco_repo):
     }
     assert "Data and pipelines are up to date" in run(repo, "dvc", "status").stdout
     assert "Stage 'train' didn't change, skipping" in run(repo, "dvc", "repro").stdout
+
+
+def test_a_params_typo_stops_dvc_repro_first_and_removes_no_output(telco_repo):
+    params_file = telco_repo / "params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    params["train"]["candidats"] = params["train"].pop("candidates")
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    result = run(telco_repo, "dvc", "repro", check=False)
+    said = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert [line for line in said.splitlines() if ": error:" in line] == [
+        "check_params: error: params.yaml: train.candidats: unknown key "
+        "(did you mean 'candidates'?)"
+    ]
+    assert said.count("Running stage") == 1
+    # only check_params' own one-line output went; every other stage's outputs are in place
+    changed = run(telco_repo, "git", "status", "--porcelain").stdout.splitlines()
+    assert sorted(changed) == [" D reports/params/check.json", " M params.yaml"]
+    for path in ("models/model.joblib", "data/prepared/train.parquet", "reports/index.html"):
+        assert (telco_repo / path).is_file(), path
 
 
 def test_decision_threshold_is_the_out_of_fold_profit_maximum(telco_repo):
