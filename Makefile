@@ -81,8 +81,8 @@ image:
 	@command -v docker >/dev/null || { echo "make image: docker is not installed" >&2; exit 1; }
 	docker build --tag $(IMAGE) --build-arg EXTRAS=$(EXTRAS) .
 
-# The drift, batch and A/B benchmarks keep their figures in bench/results/ and render them into
-# docs/benchmarks.md (bench/bench_results.py); the others print theirs.
+# The drift, batch, serving and A/B benchmarks keep their figures in bench/results/ and render
+# them into docs/benchmarks.md (bench/bench_results.py); the others print theirs.
 bench-drift: setup
 	PYTHONHASHSEED=0 $(BIN)/python bench/drift.py
 	$(BIN)/python bench/bench_results.py
@@ -90,6 +90,7 @@ bench-drift: setup
 bench-serve: setup $(MLFLOW_VENV)/.installed
 	$(BIN)/python bench/serve.py --mlflow-python $(MLFLOW_VENV)/bin/python
 	$(BIN)/python bench/serve_profile.py
+	$(BIN)/python bench/bench_results.py
 
 bench-batch: setup
 	$(BIN)/python bench/batch.py

@@ -23,7 +23,8 @@ measured by a small asyncio HTTP/1.1 client in this process. The client shares t
 the server, so absolute figures include its cost; the ratios compare like with like.
 
 Needs the pipeline's outputs (`make repro`).
-Usage: python bench/serve.py [--seconds S] [--rounds N] [--mlflow-python PATH]
+Usage: python bench/serve.py [--seconds S] [--rounds N] [--mlflow-python PATH] [--results F]
+(the figures are kept in bench/results/serve.json, which docs/benchmarks.md is rendered from)
 """
 
 # No `from __future__ import annotations`: FastAPI reads the /noop route's types at runtime.
@@ -40,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_results import Results, add_option
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
@@ -218,6 +220,7 @@ def main() -> None:
         help="the Python of an environment with MLflow (bench/requirements-mlflow.txt): adds "
         "`mlflow models serve` of the same pipeline",
     )
+    add_option(parser, "serve")
     args = parser.parse_args()
 
     schema = json.loads((ROOT / "data/prepared/schema.json").read_text())
@@ -277,38 +280,69 @@ def main() -> None:
     )
     print("p50/p99 over every request at c=1; req/s: median over the rounds")
     print(f"{'server':<10}{'p50 ms':>9}{'p99 ms':>9}{'req/s c=1':>12}{'req/s c=16':>12}")
+    kept = Results("serve")
+    kept.note(
+        f"Single-customer POSTs; {args.rounds} rounds of {args.seconds:g} s per server and "
+        "concurrency, servers alternating, one uvicorn worker each; p50/p99 over every request at "
+        "c=1, requests/s the median over the rounds. The client shares the cores with the "
+        "servers: compare the ratios, not the times."
+    )
     for kind, r in results.items():
         print(
             f"{kind:<10}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['rps_1']:>12.0f}{r['rps_16']:>12.0f}"
         )
+        kept.add(
+            f"{kind}: p50 / p99 at c=1; requests/s at c=1 and c=16",
+            f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} ms; {r['rps_1']:,.0f} and {r['rps_16']:,.0f}",
+        )
     fast, naive, ceiling, split = (results[k] for k in ("compiled", "naive", "no-op", "A/B"))
-    print(
-        f"\ncompiled vs naive: p99 {naive['p99_ms'] / fast['p99_ms']:.1f}x lower, "
-        f"p50 {naive['p50_ms'] / fast['p50_ms']:.1f}x lower, "
-        f"throughput c=16 {fast['rps_16'] / naive['rps_16']:.1f}x"
-    )
-    print(
-        f"compiled vs no-op ceiling: throughput c=1 {fast['rps_1'] / ceiling['rps_1']:.2f}x, "
-        f"c=16 {fast['rps_16'] / ceiling['rps_16']:.2f}x"
-    )
-    print(
-        f"A/B split vs compiled: p99 {split['p99_ms'] / fast['p99_ms']:.3f}x "
-        f"({(split['p99_ms'] / fast['p99_ms'] - 1) * 100:+.1f}%), "
-        f"p50 {split['p50_ms'] / fast['p50_ms']:.3f}x, throughput c=16 "
-        f"{split['rps_16'] / fast['rps_16']:.2f}x"
-    )
     explained = results["explained"]
-    print(
-        f"?explain=true vs plain compiled: p99 {explained['p99_ms'] / fast['p99_ms']:.2f}x, "
-        f"p50 {explained['p50_ms'] / fast['p50_ms']:.2f}x (target: p99 <= 2x)"
-    )
+    ratios = [
+        (
+            "compiled vs naive",
+            f"p99 {naive['p99_ms'] / fast['p99_ms']:.1f}x lower, p50 "
+            f"{naive['p50_ms'] / fast['p50_ms']:.1f}x lower, throughput c=16 "
+            f"{fast['rps_16'] / naive['rps_16']:.1f}x",
+            "",
+        ),
+        (
+            "compiled vs the no-op ceiling",
+            f"throughput c=1 {fast['rps_1'] / ceiling['rps_1']:.2f}x, c=16 "
+            f"{fast['rps_16'] / ceiling['rps_16']:.2f}x",
+            ">= 0.7x at c=1",
+        ),
+        (
+            "A/B split vs compiled",
+            f"p99 {split['p99_ms'] / fast['p99_ms']:.3f}x "
+            f"({(split['p99_ms'] / fast['p99_ms'] - 1) * 100:+.1f}%), p50 "
+            f"{split['p50_ms'] / fast['p50_ms']:.3f}x, throughput c=16 "
+            f"{split['rps_16'] / fast['rps_16']:.2f}x",
+            "p99 within 5%",
+        ),
+        (
+            "?explain=true vs plain compiled",
+            f"p99 {explained['p99_ms'] / fast['p99_ms']:.2f}x, p50 "
+            f"{explained['p50_ms'] / fast['p50_ms']:.2f}x",
+            "p99 <= 2x",
+        ),
+    ]
     if "MLflow" in results:
         mlflow = results["MLflow"]
-        print(
-            f"compiled vs `mlflow models serve`: p99 {mlflow['p99_ms'] / fast['p99_ms']:.1f}x "
-            f"lower, p50 {mlflow['p50_ms'] / fast['p50_ms']:.1f}x lower, throughput c=1 "
-            f"{fast['rps_1'] / mlflow['rps_1']:.1f}x, c=16 {fast['rps_16'] / mlflow['rps_16']:.1f}x"
+        ratios.append(
+            (
+                "compiled vs `mlflow models serve`",
+                f"p99 {mlflow['p99_ms'] / fast['p99_ms']:.1f}x lower, p50 "
+                f"{mlflow['p50_ms'] / fast['p50_ms']:.1f}x lower, throughput c=1 "
+                f"{fast['rps_1'] / mlflow['rps_1']:.1f}x, c=16 "
+                f"{fast['rps_16'] / mlflow['rps_16']:.1f}x",
+                "p99 >= 14x lower",
+            )
         )
+    print()
+    for name, value, target in ratios:
+        print(f"{name}: {value}" + (f" (target: {target})" if target else ""))
+        kept.add(name, value, target)
+    kept.save(args.results, sys.argv[1:])
 
 
 if __name__ == "__main__":

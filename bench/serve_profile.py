@@ -13,6 +13,8 @@ for a stand-in at a time and reports what each part costs:
 
 The stand-ins exist only in this process, for the measurement; the service has no such switch.
 Needs the pipeline's outputs (`make repro`). Usage: python bench/serve_profile.py [--requests N]
+[--results F] (the figures are kept in bench/results/serve_profile.json, which
+docs/benchmarks.md is rendered from)
 """
 
 import argparse
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_results import Results, add_option
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -139,6 +142,7 @@ async def _variants(app, requests: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=4000, help="per measurement")
+    add_option(parser, "serve_profile")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="churnops-bench-profile-") as folder:
         os.environ["CHURNOPS_LOG"] = str(Path(folder) / "log.sqlite")
@@ -151,17 +155,27 @@ def main() -> None:
         "scoring (recipes, encoding, ONNX Runtime)": full - figures["constant score"],
         "the route's own work": figures["neither"] - noop,
     }
+    kept = Results("serve_profile")
+    kept.note(f"In-process ASGI calls, {args.requests:,} sequential requests, best of 3.")
     print(f"\nin-process ASGI calls, {args.requests:,} sequential requests, best of 3")
     print(f"{'variant':<20}{'us/request':>12}")
     for name in ("no-op route", "/predict", "without the log", "constant score", "neither"):
         print(f"{name:<20}{figures[name]:>12.1f}")
+        kept.add(f"{name}: time per request", f"{figures[name]:.1f} µs")
     print(f"\n/predict costs {full - noop:.1f} us more than the no-op route:")
     for name, value in parts.items():
         print(f"  {name:<44}{value:>7.1f} us  ({value / (full - noop):.0%})")
-    print(
-        f"in process, /predict runs at {noop / full:.2f}x of the no-op route's rate; "
-        f"without the log it would run at {noop / figures['without the log']:.2f}x"
+        kept.add(
+            f"of /predict's {full - noop:.1f} µs beyond the no-op route: {name}",
+            f"{value:.1f} µs ({value / (full - noop):.0%})",
+        )
+    rates = (
+        f"{noop / full:.2f}x of the no-op route's rate; without the log "
+        f"{noop / figures['without the log']:.2f}x"
     )
+    print(f"in process, /predict runs at {rates}")
+    kept.add("/predict's rate in process", rates)
+    kept.save(args.results, sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ QUICK = {
 
 
 # scripts whose figures docs/benchmarks.md is rendered from: a quick run keeps them elsewhere
-KEPT = {"abtest", "batch", "drift"}
+KEPT = {"abtest", "batch", "drift", "serve", "serve_profile"}
 
 
 @pytest.mark.parametrize("name", sorted(QUICK))
