@@ -69,6 +69,7 @@ $(MLFLOW_VENV)/.installed: bench/requirements-mlflow.txt
 
 bench-pipeline: setup $(PYCARET_VENV)/.installed
 	$(BIN)/python bench/pipeline.py --pycaret-python $(PYCARET_VENV)/bin/python
+	$(BIN)/python bench/bench_results.py
 
 serve: setup
 	$(BIN)/churnops serve
@@ -81,8 +82,8 @@ image:
 	@command -v docker >/dev/null || { echo "make image: docker is not installed" >&2; exit 1; }
 	docker build --tag $(IMAGE) --build-arg EXTRAS=$(EXTRAS) .
 
-# The drift, batch, serving and A/B benchmarks keep their figures in bench/results/ and render
-# them into docs/benchmarks.md (bench/bench_results.py); the others print theirs.
+# Every benchmark keeps its figures in bench/results/ and renders them into the docs
+# (bench/bench_results.py: docs/benchmarks.md, and docs/scale.md for bench-scale).
 bench-drift: setup
 	PYTHONHASHSEED=0 $(BIN)/python bench/drift.py
 	$(BIN)/python bench/bench_results.py
@@ -100,6 +101,7 @@ bench-batch: setup
 # workers (about 10 minutes; needs `make repro` and 1 GB of disk under .tmp/).
 bench-scale: setup
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/bench_results.py
 
 bench-abtest: setup
 	$(BIN)/python bench/abtest.py

@@ -1,10 +1,11 @@
-"""A benchmark run's figures kept as a file, and docs/benchmarks.md's tables rendered from it.
+"""A benchmark run's figures kept as a file, and the docs' tables rendered from it.
 
 A bench script collects its figures in a `Results` as it prints them and saves them at the end
-(default `bench/results/<name>.json`; `--results PATH` elsewhere). docs/benchmarks.md holds each
+(default `bench/results/<name>.json`; `--results PATH` elsewhere). A page of docs/ holds a
 benchmark's table between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`;
 `python bench/bench_results.py` rewrites those blocks from the files, and `--check` fails when
-the page says anything else (tests/test_bench_results.py runs it), so no figure is typed by hand.
+a page says anything else (tests/test_bench_results.py checks the same), so no figure is typed
+by hand.
 
 Usage: python bench/bench_results.py [--check]
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "bench" / "results"
-DOC = ROOT / "docs" / "benchmarks.md"
+DOCS = ROOT / "docs"
 _BLOCK = re.compile(
     r"(<!-- bench:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /bench:(?P=name) -->)", re.S
 )
@@ -118,7 +119,7 @@ def rendered(text: str, folder: Path = FOLDER) -> str:
     def block(match: re.Match) -> str:
         path = folder / f"{match['name']}.json"
         if not path.is_file():
-            raise SystemExit(f"docs/benchmarks.md shows bench:{match['name']}; {path} is missing")
+            raise SystemExit(f"a page shows bench:{match['name']}, but {path} is missing")
         data = json.loads(path.read_text(encoding="utf-8"))
         return match.group(1) + render(data) + match.group(4)
 
@@ -132,18 +133,20 @@ def blocks(text: str) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the page is not current")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a page is not current")
     args = parser.parse_args()
-    text = DOC.read_text(encoding="utf-8")
-    new = rendered(text)
-    if args.check:
-        if new != text:
-            sys.exit(
-                "docs/benchmarks.md differs from bench/results/: run python bench/bench_results.py"
-            )
-        return
-    DOC.write_text(new, encoding="utf-8")
-    print(f"{DOC.relative_to(ROOT)}: {len(blocks(new))} benchmark table(s) from bench/results/")
+    stale = []
+    for page in sorted(DOCS.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        new = rendered(text)
+        if new == text:
+            continue
+        stale.append(page.relative_to(ROOT).as_posix())
+        if not args.check:
+            page.write_text(new, encoding="utf-8")
+            print(f"{stale[-1]}: {len(blocks(new))} benchmark table(s) from bench/results/")
+    if args.check and stale:
+        sys.exit(f"{', '.join(stale)} differ from bench/results/: run bench/bench_results.py")
 
 
 if __name__ == "__main__":

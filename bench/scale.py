@@ -19,7 +19,8 @@ time, rows/s and peak RSS, and whether the JSON reports are the same on both eng
 Needs the pipeline's outputs (`make repro`). Usage:
     python bench/scale.py [--rows 1000000,10000000,30000000]
         [--engines local,local-1,dask-1,dask-2,2x-local-1]
-        [--monitor-rows 1000000,10000000]
+        [--monitor-rows 1000000,10000000] [--results F]
+The figures are kept in bench/results/scale.json, which docs/scale.md is rendered from.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import time
 from pathlib import Path
 
 import psutil
+from bench_results import Results, add_option
 
 ROOT = Path(__file__).resolve().parents[1]
 PART_ROWS = 250_000  # 4 parts per million rows, so two workers share even the smallest size
@@ -209,6 +211,7 @@ def main() -> None:
     parser.add_argument("--rows", default="1000000,10000000,30000000")
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--monitor-rows", default="1000000,10000000", help="'' for none")
+    add_option(parser, "scale")
     args = parser.parse_args()
     sizes = [int(r) for r in args.rows.split(",")]
     monitored = [int(r) for r in args.monitor_rows.split(",") if r]
@@ -242,6 +245,14 @@ def main() -> None:
                 shutil.rmtree(output)
             shutil.rmtree(source)
 
+    kept = Results("scale")
+    kept.note(
+        "Start-up is the cluster's start; scoring covers every part; RSS is the largest process "
+        "of the run's tree, the client the command's own process. k: scoring time ~ rows^k, least "
+        "squares over the sizes. Per worker: rows/s per worker over the in-process run's rows/s "
+        "(`local-1` has one thread, a worker's like). The monitor's time is the whole command's "
+        "(start-up and the Evidently page included)."
+    )
     print("\nbatch scoring (churnops predict on a folder of parts), Parquet in and out")
     head = f"{'rows':>12} {'engine':<11}{'start s':>8}{'score s':>9}{'rows/s':>12}"
     print(head + f"{'per worker':>12}{'peak RSS MB':>13}{'client MB':>11}  same bytes")
@@ -255,6 +266,13 @@ def main() -> None:
             f"{per_worker:>12,.0f}{r['peak_rss_mb']:>13,.0f}{r['client_rss_mb']:>11,.0f}  "
             f"{same}"
         )
+        kept.add(
+            f"scoring {rows:,} rows, `{engine}`",
+            f"start {r['startup']:.1f} s, score {r['scoring']:.1f} s, {rate:,.0f} rows/s "
+            f"({per_worker:,.0f} per worker); peak RSS {r['peak_rss_mb']:,.0f} MB (client "
+            f"{r['client_rss_mb']:,.0f}); same bytes: {same}",
+            "peak RSS < 1,500 MB",
+        )
     print("\ngrowth exponent k (scoring time ~ rows^k) and throughput per worker vs in-process")
     for engine in engines:
         k = _exponent([(rows, results[rows, engine]["scoring"]) for rows in sizes])
@@ -265,8 +283,13 @@ def main() -> None:
             if base in engines and engine not in ("local", "local-1")
         ]
         print(f"{engine:<11} k = {shown}" + "".join(f"; {v}" for v in versus))
+        kept.add(
+            f"`{engine}`: growth exponent k; per worker at each size",
+            "; ".join([f"k = {shown}", *versus]),
+        )
     if monitors:
-        _print_monitors(monitors, monitored)
+        _print_monitors(monitors, monitored, kept)
+    kept.save(args.results, sys.argv[1:])
 
 
 def _ratios(results: dict, sizes: list[int], engine: str, base: str) -> list[str]:
@@ -278,7 +301,7 @@ def _ratios(results: dict, sizes: list[int], engine: str, base: str) -> list[str
     return out
 
 
-def _print_monitors(monitors: dict, sizes: list[int]) -> None:
+def _print_monitors(monitors: dict, sizes: list[int], kept: Results) -> None:
     print("\nmonitoring (churnops monitor on the folder of parts: every check, the Evidently page)")
     print(
         f"{'rows':>12} {'engine':<11}{'wall s':>8}{'rows/s':>12}{'peak RSS MB':>13}  same reports"
@@ -289,11 +312,18 @@ def _print_monitors(monitors: dict, sizes: list[int]) -> None:
             f"{rows:>12,} {engine:<11}{r['wall']:>8.1f}{rows / r['wall']:>12,.0f}"
             f"{r['peak_rss_mb']:>13,.0f}  {'yes' if same else 'NO'}"
         )
+        kept.add(
+            f"`churnops monitor` on {rows:,} rows, `{engine}`",
+            f"{r['wall']:.1f} s ({rows / r['wall']:,.0f} rows/s); peak RSS "
+            f"{r['peak_rss_mb']:,.0f} MB; the same reports as in-process: "
+            f"{'yes' if same else 'NO'}",
+        )
     k = _exponent([(rows, monitors[rows, "local"]["wall"]) for rows in sizes])
     if k is not None:
         print(
             f"monitor in-process k = {k:.3f} (wall time, start-up and the Evidently page included)"
         )
+        kept.add("`churnops monitor` in-process: growth exponent k", f"{k:.3f}")
 
 
 if __name__ == "__main__":

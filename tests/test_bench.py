@@ -29,7 +29,7 @@ QUICK = {
 
 
 # scripts whose figures docs/benchmarks.md is rendered from: a quick run keeps them elsewhere
-KEPT = {"abtest", "batch", "drift", "serve", "serve_profile"}
+KEPT = set(QUICK)  # every script keeps its figures
 
 
 @pytest.mark.parametrize("name", sorted(QUICK))
