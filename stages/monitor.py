@@ -41,14 +41,7 @@ def main() -> None:
     args = parser.parse_args()
 
     params = load_params(args.params)
-    trained = Trained.read(
-        reference=args.reference,
-        schema=args.schema,
-        model=args.model,
-        meta=args.meta,
-        evaluation=args.evaluation,
-        classification=args.classification,
-    )
+    trained = Trained.read(args)
     monitored, batch_sha256 = monitor_path(args.batch, trained, params)
     out_dir = Path(args.out_dir)
     with staged_outputs() as out:

@@ -110,14 +110,7 @@ def _monitor(args: argparse.Namespace) -> tuple[Any, str, str, dict[str, Any]]:
     params = load_params(params_path(args.params))
     files = parts.input_files(args.batch)
     scheduler, workers = scheduler_of(args)
-    trained = Trained.read(
-        reference=args.reference,
-        schema=args.schema,
-        model=args.model,
-        meta=args.meta,
-        evaluation=args.evaluation,
-        classification=args.classification,
-    )
+    trained = Trained.read(args)
     say(f"{len(files):,} part(s) from {args.batch} on {describe(scheduler, workers)}")
     total = parts.parquet_rows(files)
     with (

@@ -90,23 +90,17 @@ class Trained:
     classification: Mapping[str, Any]
 
     @classmethod
-    def read(
-        cls,
-        *,
-        reference: Path,
-        schema: Path,
-        model: Path,
-        meta: Path,
-        evaluation: Path,
-        classification: Path,
-    ) -> Trained:
+    def read(cls, paths: Any) -> Trained:
+        """Read the files that `paths` names in its attributes `reference`, `schema`, `model`,
+        `meta`, `evaluation` and `classification`: the options of the monitor stage and of
+        `churnops monitor`, which share these names."""
         return cls(
-            read_table(reference),
-            read_json(schema),
-            joblib.load(model),
-            read_json(meta),
-            read_json(evaluation),
-            read_json(classification),
+            read_table(paths.reference),
+            read_json(paths.schema),
+            joblib.load(paths.model),
+            read_json(paths.meta),
+            read_json(paths.evaluation),
+            read_json(paths.classification),
         )
 
     def checks(self, params: Mapping[str, Any]) -> monitor.Checks:
