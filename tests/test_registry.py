@@ -106,6 +106,7 @@ def test_promote_rollback_and_history(repo):
 
 
 @pytest.mark.e2e
+@pytest.mark.slow  # 18 s of dvc repro and GTO on a built repository: CI's slow step runs it
 def test_register_and_fetch_in_a_pipeline_repository(telco_repo):
     repo = telco_repo
     assert versions.register(repo, message="first")[0] == "v1.0.0"
