@@ -91,7 +91,8 @@ def test_every_row_of_the_file_is_accepted_though_the_test_split_holds_the_extre
     check = contract.check_record({"x": 400, "code": "c1"})
     assert check.problems == []
     assert check.warnings  # outside the training range: scored and flagged
-    assert contract.check_record({"x": 401, "code": "c1"}).problems
+    (beyond,) = contract.check_record({"x": 401, "code": "c1"}).problems
+    assert "or to the data file's range [" in beyond[2]  # the reason says why 400 was accepted
     # never past a declared bound
     raw.loc[raw["key"] == held_out, "x"] = "900"
     with_bound = preparation.prepare(raw, params)

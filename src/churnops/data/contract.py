@@ -8,8 +8,9 @@ The rules:
   present and are ignored, so a raw row of the data file is accepted; other keys are refused;
 - numbers are JSON numbers or numeric text; blank text and null are missing; booleans, other text,
   NaN and ±Infinity are refused; a number outside its accepted band is refused (see
-  `schema.infer_schema`: the training range widened by a tolerance, never past the declared
-  physical bounds), and one outside the training range but inside the band is scored and flagged;
+  `schema.infer_schema`: the training range widened by a tolerance, and at least the data file's
+  range, never past the declared bounds); one outside the training range but inside the band is
+  scored and flagged;
 - categories are text, or numbers whose text form is a training category (0 -> "0");
   leading and trailing spaces are stripped everywhere (training included), blank text is missing;
   under policy `reject` an unseen category is refused (but one the data file holds, seen only in
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churnops.data.reasons import Notes, has_surrogate, not_a_number, not_finite, shown
+from churnops.data.reasons import Notes, has_surrogate, not_a_number, not_finite, shown, too_long
 from churnops.data.schema import (
     NOT_FINITE,
     NUMBER,
@@ -132,6 +133,8 @@ class Contract:
             f"training range [{info['min']}, {info['max']}] widened by "
             f"prepare.range_{'tolerance' if self.policy == 'reject' else 'limit'}"
         )
+        if info.get("file_range"):
+            why += ", or to the data file's range [{}, {}]".format(*info["file_range"])
         bounds = {k: v for k, v in info.get("bounds", {}).items() if v is not None}
         if bounds:
             why += ", within the declared bounds " + ", ".join(
@@ -148,10 +151,6 @@ class Contract:
         listed = ", ".join(repr(c) for c in categories[:ALLOWED_SHOWN])
         more = f", ... ({len(categories)} in all)" if len(categories) > ALLOWED_SHOWN else ""
         return f"{name}={text!r} was not seen in training (allowed: {listed}{more})"
-
-    @staticmethod
-    def _too_long(name: str, length: int) -> str:
-        return f"{name} is {length} characters long, above the limit of {TEXT_LIMIT}"
 
     # ---- the row path (the API) -----------------------------------------------------------
 
@@ -201,7 +200,7 @@ class Contract:
         if has_surrogate(text):
             out.problems.append((key, value, "is not valid Unicode text"))
         elif len(text) > TEXT_LIMIT:
-            out.problems.append((key, value, self._too_long(key, len(text))))
+            out.problems.append((key, value, too_long(key, len(text), TEXT_LIMIT)))
         else:
             out.record_id = text or None
 
@@ -253,7 +252,7 @@ class Contract:
                 out.problems.append((name, value, "is not valid Unicode text"))
                 return None
             if len(value) > TEXT_LIMIT:
-                out.problems.append((name, value, self._too_long(name, len(value))))
+                out.problems.append((name, value, too_long(name, len(value), TEXT_LIMIT)))
                 return None
         text = one_category_text(value)
         if text is None:
@@ -333,7 +332,7 @@ class Contract:
         codes, texts = category_codes(values)
         sizes = np.array([0 if t is None else len(t) for t in texts] + [0])
         lengths = pd.Series(sizes[codes], index=values.index)
-        reasons.add(lengths > TEXT_LIMIT, lengths, lambda n: self._too_long(name, int(n)))
+        reasons.add(lengths > TEXT_LIMIT, lengths, lambda n: too_long(name, int(n), TEXT_LIMIT))
         allowed = self._categories[name]
         new = [t is not None and len(t) <= TEXT_LIMIT and t not in allowed for t in texts]
         unseen = pd.Series(np.array([*new, False])[codes], index=values.index)

@@ -94,11 +94,14 @@ def cover_the_file(table_schema: dict[str, Any], frame: pd.DataFrame) -> None:
         low, high = schema.rounded(values.min()), schema.rounded(values.max())
         low = low if floor is None else max(low, floor)
         high = high if ceiling is None else min(high, ceiling)
+        widened = False
         for band in info["accept"].values():
             if band[0] is not None and low < band[0]:
-                band[0] = low
+                band[0], widened = low, True
             if band[1] is not None and high > band[1]:
-                band[1] = high
+                band[1], widened = high, True
+        if widened:  # the contract's reasons then name it
+            info["file_range"] = [low, high]
 
 
 def _leakage(

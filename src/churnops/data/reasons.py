@@ -19,6 +19,10 @@ def not_finite(name: str, text: str) -> str:
     return f"{name}={text} is not finite"
 
 
+def too_long(name: str, length: int, limit: int) -> str:
+    return f"{name} is {length} characters long, above the limit of {limit}"
+
+
 def shown(value: Any) -> str:
     """A received value as safe, short text for a reason: JSON-like for numbers, booleans and
     null, lone surrogates escaped, at most SHOWN characters."""
